@@ -1,0 +1,273 @@
+//! The mint audit trail: every session token minted (HTTP, CLI, window, tray) is recorded
+//! with its time, source, client, expiry and a short fingerprint — never the token. Entries
+//! go to a bounded in-memory ring (shown by the UI), to subscribers (live updates), and as
+//! JSON lines to `audit.jsonl` in the data directory, written by a background thread so a
+//! slow or failing disk never slows or fails a mint.
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// Entries kept in memory.
+pub const RING_CAPACITY: usize = 200;
+/// Entries queued for the file before new ones are dropped (and counted).
+const FILE_QUEUE: usize = 16_384;
+/// Size at which `audit.jsonl` is renamed to `audit.jsonl.1` and a new file started.
+const ROTATE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Who asked for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MintSource {
+    /// `POST /api/auth/session` or `/api/auth/login`.
+    Http,
+    /// `pawkey token`.
+    Cli,
+    /// The desktop window.
+    Window,
+    /// The tray menu.
+    Tray,
+}
+
+/// One recorded mint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// When it was minted (Unix seconds).
+    pub minted_at: u64,
+    /// Who asked.
+    pub source: MintSource,
+    /// The client's IP address for HTTP mints.
+    pub client: Option<String>,
+    /// When the token expires (Unix seconds).
+    pub expires_at: u64,
+    /// First 12 hex characters of the token's SHA-256.
+    pub fingerprint: String,
+}
+
+/// The ring, the subscribers and the file writer.
+#[derive(Clone)]
+pub struct AuditLog {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ring: Mutex<VecDeque<AuditEntry>>,
+    events: broadcast::Sender<AuditEntry>,
+    file: Option<SyncSender<AuditEntry>>,
+    file_path: Option<PathBuf>,
+    dropped: AtomicU64,
+    warned_drop: AtomicBool,
+}
+
+impl AuditLog {
+    /// A log that also appends to `dir/audit.jsonl` (created when first needed).
+    pub fn with_file(dir: &Path) -> Self {
+        let path = dir.join("audit.jsonl");
+        let (tx, rx) = std::sync::mpsc::sync_channel(FILE_QUEUE);
+        let writer_path = path.clone();
+        let spawned = std::thread::Builder::new()
+            .name("pawkey-audit".into())
+            .spawn(move || write_loop(&writer_path, rx));
+        if let Err(e) = spawned {
+            tracing::warn!("audit file writer could not start ({e}); mints are kept in memory only");
+            return Self::memory_only();
+        }
+        Self::build(Some(tx), Some(path))
+    }
+
+    /// A log without a file (tests and `--no-audit-file`).
+    pub fn memory_only() -> Self {
+        Self::build(None, None)
+    }
+
+    fn build(file: Option<SyncSender<AuditEntry>>, file_path: Option<PathBuf>) -> Self {
+        let (events, _) = broadcast::channel(256);
+        Self {
+            inner: Arc::new(Inner {
+                ring: Mutex::new(VecDeque::with_capacity(RING_CAPACITY)),
+                events,
+                file,
+                file_path,
+                dropped: AtomicU64::new(0),
+                warned_drop: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Where entries are appended, if anywhere.
+    pub fn file_path(&self) -> Option<&Path> {
+        self.inner.file_path.as_deref()
+    }
+
+    /// Records a mint. Never fails and never blocks on the disk.
+    pub fn record(&self, entry: AuditEntry) {
+        {
+            let mut ring = self.inner.ring.lock().unwrap_or_else(|p| p.into_inner());
+            if ring.len() == RING_CAPACITY {
+                ring.pop_front();
+            }
+            ring.push_back(entry.clone());
+        }
+        if let Some(tx) = &self.inner.file {
+            match tx.try_send(entry.clone()) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                    self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+                    if !self.inner.warned_drop.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            "audit file writer is behind; some mints are recorded in memory only"
+                        );
+                    }
+                }
+            }
+        }
+        // No subscribers is fine.
+        let _ = self.inner.events.send(entry);
+    }
+
+    /// The most recent entries, newest first.
+    pub fn recent(&self) -> Vec<AuditEntry> {
+        let ring = self.inner.ring.lock().unwrap_or_else(|p| p.into_inner());
+        ring.iter().rev().cloned().collect()
+    }
+
+    /// A stream of new entries as they are recorded.
+    pub fn subscribe(&self) -> broadcast::Receiver<AuditEntry> {
+        self.inner.events.subscribe()
+    }
+
+    /// How many entries could not be queued for the file.
+    pub fn dropped_file_entries(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
+    }
+}
+
+fn open_append(path: &Path) -> std::io::Result<BufWriter<File>> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    Ok(BufWriter::new(opts.open(path)?))
+}
+
+fn write_loop(path: &Path, rx: Receiver<AuditEntry>) {
+    let mut out: Option<BufWriter<File>> = None;
+    let mut warned = false;
+    let mut warn_once = |e: &std::io::Error| {
+        if !warned {
+            warned = true;
+            tracing::warn!(
+                "cannot write the audit log {}: {e}; mints still succeed and are kept in memory",
+                path.display()
+            );
+        }
+    };
+    while let Ok(first) = rx.recv() {
+        if out.is_none() {
+            match open_append(path) {
+                Ok(w) => out = Some(w),
+                Err(e) => {
+                    warn_once(&e);
+                    continue;
+                }
+            }
+        }
+        let Some(w) = out.as_mut() else { continue };
+        let mut result = write_line(w, &first);
+        // Drain what is queued, then flush once.
+        while result.is_ok() {
+            match rx.try_recv() {
+                Ok(next) => result = write_line(w, &next),
+                Err(_) => break,
+            }
+        }
+        let result = result.and_then(|()| w.flush());
+        if let Err(e) = result {
+            warn_once(&e);
+            out = None;
+            continue;
+        }
+        if std::fs::metadata(path).map(|m| m.len() >= ROTATE_BYTES).unwrap_or(false) {
+            out = None;
+            let _ = std::fs::rename(path, path.with_extension("jsonl.1"));
+        }
+    }
+}
+
+fn write_line(w: &mut BufWriter<File>, entry: &AuditEntry) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, entry)?;
+    w.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u64) -> AuditEntry {
+        AuditEntry {
+            minted_at: n,
+            source: MintSource::Cli,
+            client: None,
+            expires_at: n + 3600,
+            fingerprint: format!("{n:012x}"),
+        }
+    }
+
+    #[test]
+    fn ring_is_bounded_and_newest_first() {
+        let log = AuditLog::memory_only();
+        for n in 0..(RING_CAPACITY as u64 + 5) {
+            log.record(entry(n));
+        }
+        let recent = log.recent();
+        assert_eq!(recent.len(), RING_CAPACITY);
+        assert_eq!(recent[0].minted_at, RING_CAPACITY as u64 + 4);
+    }
+
+    #[test]
+    fn subscribers_see_new_entries() {
+        let log = AuditLog::memory_only();
+        let mut rx = log.subscribe();
+        log.record(entry(7));
+        assert_eq!(rx.try_recv().unwrap().minted_at, 7);
+    }
+
+    #[test]
+    fn entries_reach_the_file_as_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::with_file(dir.path());
+        log.record(entry(1));
+        log.record(entry(2));
+        let path = dir.path().join("audit.jsonl");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if text.lines().count() == 2 {
+                let first: AuditEntry = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+                assert_eq!(first, entry(1));
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "audit file not written: {text:?}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unwritable_directory_never_fails_a_record() {
+        // /proc is never writable, even for root.
+        let log = AuditLog::with_file(Path::new("/proc/pawkey-test"));
+        log.record(entry(1));
+        assert_eq!(log.recent().len(), 1);
+    }
+}

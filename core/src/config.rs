@@ -1,0 +1,408 @@
+//! Typed configuration: defaults, then the TOML file, then `PAWKEY_*` environment
+//! variables, then command-line flags. An invalid file is reported with its path, line and
+//! field, and is never overwritten.
+
+use std::fmt;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::token::TokenFormat;
+
+/// Smallest allowed `ttl_hours`.
+pub const MIN_TTL_HOURS: u32 = 1;
+/// Largest allowed `ttl_hours` (30 days).
+pub const MAX_TTL_HOURS: u32 = 720;
+/// Largest allowed `clipboard_clear_seconds` (one day).
+pub const MAX_CLIPBOARD_CLEAR_SECONDS: u32 = 86_400;
+
+/// PawKey's settings. Every field has a default, so an empty or missing file is valid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// TCP port of the embedded server (default 8000, as PocketPaw's API docs use).
+    pub port: u16,
+    /// Address to listen on (default 127.0.0.1; the IPv6 loopback is served too).
+    pub bind: IpAddr,
+    /// Lifetime of a new session token in hours, 1–720 (default 24).
+    pub ttl_hours: u32,
+    /// Form of new session tokens: "session" (`session:<exp>:<sig>`) or "pocketpaw".
+    pub token_format: TokenFormat,
+    /// Extra browser origins allowed to call the server, e.g. "http://127.0.0.1:8888".
+    pub allowed_origins: Vec<String>,
+    /// Extra `Host` header values accepted besides localhost, 127.0.0.1 and [::1].
+    pub extra_hosts: Vec<String>,
+    /// Seconds after which a copied token is cleared from the clipboard (0 = never).
+    pub clipboard_clear_seconds: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 8000,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ttl_hours: 24,
+            token_format: TokenFormat::Session,
+            allowed_origins: Vec::new(),
+            extra_hosts: Vec::new(),
+            clipboard_clear_seconds: 30,
+        }
+    }
+}
+
+/// Where a bad value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The config file.
+    File(PathBuf),
+    /// An environment variable.
+    Env(&'static str),
+    /// A command-line flag or a settings form.
+    Setting,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File(p) => write!(f, "config file {}", p.display()),
+            Origin::Env(v) => write!(f, "environment variable {v}"),
+            Origin::Setting => write!(f, "setting"),
+        }
+    }
+}
+
+/// A configuration problem, phrased for the person who has to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file is not valid TOML or has a field of the wrong type or name.
+    #[error(
+        "invalid config file {path}, line {line}{}: {message} (fix the file; PawKey has not changed it)",
+        field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default()
+    )]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the error.
+        line: usize,
+        /// The key on that line, when there is one.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is well-typed but out of range.
+    #[error("invalid {origin}, field `{field}`: {message}")]
+    Invalid {
+        /// Where the value came from.
+        origin: Origin,
+        /// The field name.
+        field: &'static str,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// The file exists but could not be read or written.
+    #[error("cannot {action} config file {path}: {source}")]
+    Io {
+        /// "read" or "write".
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// The standard locations of PawKey's files.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// The config file (`~/.config/pawkey/config.toml` on Linux).
+    pub config_file: PathBuf,
+    /// The data directory holding the audit log (`~/.local/share/pawkey` on Linux).
+    pub data_dir: PathBuf,
+}
+
+impl Paths {
+    /// The OS defaults, with `PAWKEY_CONFIG` and `PAWKEY_DATA_DIR` overriding them.
+    pub fn from_env() -> Self {
+        let dirs = directories::ProjectDirs::from("", "", "pawkey");
+        let config_file = std::env::var_os("PAWKEY_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| dirs.as_ref().map(|d| d.config_dir().join("config.toml")))
+            .unwrap_or_else(|| PathBuf::from("pawkey.toml"));
+        let data_dir = std::env::var_os("PAWKEY_DATA_DIR")
+            .map(PathBuf::from)
+            .or_else(|| dirs.as_ref().map(|d| d.data_dir().to_path_buf()))
+            .unwrap_or_else(|| PathBuf::from("."));
+        Self { config_file, data_dir }
+    }
+}
+
+impl Config {
+    /// Parses a config file's text. `path` is only used in messages.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0).min(text.len());
+            let line = text[..offset].matches('\n').count() + 1;
+            let line_text = text.lines().nth(line - 1).unwrap_or("");
+            let field = line_text
+                .split_once('=')
+                .map(|(k, _)| k.trim().trim_matches('"').to_owned())
+                .filter(|k| !k.is_empty() && !k.starts_with('#') && !k.starts_with('['));
+            ConfigError::Parse {
+                path: path.to_owned(),
+                line,
+                field,
+                message: e.message().trim().to_owned(),
+            }
+        })?;
+        config.validate(&Origin::File(path.to_owned()))?;
+        Ok(config)
+    }
+
+    /// Reads `path`; a missing file means all defaults.
+    pub fn load_file(path: &Path) -> Result<Self, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_toml(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(source) => Err(ConfigError::Io { action: "read", path: path.to_owned(), source }),
+        }
+    }
+
+    /// Applies `PAWKEY_*` overrides read through `var` (so tests need not touch the process
+    /// environment). Lists are comma-separated.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parsed<T: std::str::FromStr>(
+            name: &'static str,
+            field: &'static str,
+            raw: &str,
+        ) -> Result<T, ConfigError>
+        where
+            T::Err: fmt::Display,
+        {
+            raw.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+                origin: Origin::Env(name),
+                field,
+                message: format!("{raw:?} is not valid: {e}"),
+            })
+        }
+        fn list(raw: &str) -> Vec<String> {
+            raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        }
+        let mut touched = None;
+        if let Some(v) = var("PAWKEY_PORT") {
+            self.port = parsed("PAWKEY_PORT", "port", &v)?;
+            touched = Some("PAWKEY_PORT");
+        }
+        if let Some(v) = var("PAWKEY_BIND") {
+            self.bind = parsed("PAWKEY_BIND", "bind", &v)?;
+            touched = Some("PAWKEY_BIND");
+        }
+        if let Some(v) = var("PAWKEY_TTL_HOURS") {
+            self.ttl_hours = parsed("PAWKEY_TTL_HOURS", "ttl_hours", &v)?;
+            touched = Some("PAWKEY_TTL_HOURS");
+        }
+        if let Some(v) = var("PAWKEY_TOKEN_FORMAT") {
+            self.token_format = parsed("PAWKEY_TOKEN_FORMAT", "token_format", &v)?;
+            touched = Some("PAWKEY_TOKEN_FORMAT");
+        }
+        if let Some(v) = var("PAWKEY_ALLOWED_ORIGINS") {
+            self.allowed_origins = list(&v);
+            touched = Some("PAWKEY_ALLOWED_ORIGINS");
+        }
+        if let Some(v) = var("PAWKEY_EXTRA_HOSTS") {
+            self.extra_hosts = list(&v);
+            touched = Some("PAWKEY_EXTRA_HOSTS");
+        }
+        if let Some(v) = var("PAWKEY_CLIPBOARD_CLEAR_SECONDS") {
+            self.clipboard_clear_seconds =
+                parsed("PAWKEY_CLIPBOARD_CLEAR_SECONDS", "clipboard_clear_seconds", &v)?;
+            touched = Some("PAWKEY_CLIPBOARD_CLEAR_SECONDS");
+        }
+        match touched {
+            Some(name) => self.validate(&Origin::Env(name)),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks ranges and the shape of origins and hosts.
+    pub fn validate(&self, origin: &Origin) -> Result<(), ConfigError> {
+        let invalid = |field, message: String| ConfigError::Invalid {
+            origin: origin.clone(),
+            field,
+            message,
+        };
+        if !(MIN_TTL_HOURS..=MAX_TTL_HOURS).contains(&self.ttl_hours) {
+            return Err(invalid(
+                "ttl_hours",
+                format!(
+                    "{} is out of range; use {MIN_TTL_HOURS} to {MAX_TTL_HOURS} hours",
+                    self.ttl_hours
+                ),
+            ));
+        }
+        if self.clipboard_clear_seconds > MAX_CLIPBOARD_CLEAR_SECONDS {
+            return Err(invalid(
+                "clipboard_clear_seconds",
+                format!(
+                    "{} is out of range; use 0 (never) to {MAX_CLIPBOARD_CLEAR_SECONDS}",
+                    self.clipboard_clear_seconds
+                ),
+            ));
+        }
+        for o in &self.allowed_origins {
+            check_origin(o).map_err(|m| invalid("allowed_origins", format!("{o:?}: {m}")))?;
+        }
+        for h in &self.extra_hosts {
+            check_host(h).map_err(|m| invalid("extra_hosts", format!("{h:?}: {m}")))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the config atomically (temporary file, then rename), mode 0600 on Unix.
+    /// Refuses to replace an existing file that does not parse, so nothing is lost.
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        self.validate(&Origin::Setting)?;
+        if path.exists() {
+            Self::load_file(path)?;
+        }
+        let io = |source| ConfigError::Io { action: "write", path: path.to_owned(), source };
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let text = toml::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("config.toml"),
+            std::process::id()
+        ));
+        let write = || -> std::io::Result<()> {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(&tmp)?;
+            f.write_all(b"# PawKey settings. See the README's configuration table.\n")?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })
+    }
+}
+
+/// An allowed origin is `scheme://host[:port]` with no path, query or trailing slash.
+pub fn check_origin(o: &str) -> Result<(), &'static str> {
+    let (scheme, rest) = o.split_once("://").ok_or("expected scheme://host[:port]")?;
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_lowercase() || b == b'+' || b == b'-')
+    {
+        return Err("the scheme must be lowercase letters, e.g. http");
+    }
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '*']) {
+        return Err("expected scheme://host[:port] with no path, wildcard or trailing slash");
+    }
+    Ok(())
+}
+
+/// An extra host is a hostname or address, optionally with `:port`.
+pub fn check_host(h: &str) -> Result<(), &'static str> {
+    if h.is_empty()
+        || !h
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    {
+        return Err("expected a hostname such as pawkey.local or pawkey.local:8000");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("/cfg/config.toml"))
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+        assert_eq!(Config::default().ttl_hours, 24);
+        assert_eq!(Config::default().clipboard_clear_seconds, 30);
+    }
+
+    #[test]
+    fn full_file_parses() {
+        let c = parse(
+            "port = 9000\nbind = \"127.0.0.1\"\nttl_hours = 8\ntoken_format = \"pocketpaw\"\n\
+             allowed_origins = [\"http://127.0.0.1:8888\"]\nextra_hosts = [\"pawkey.local\"]\n\
+             clipboard_clear_seconds = 0\n",
+        )
+        .unwrap();
+        assert_eq!(c.port, 9000);
+        assert_eq!(c.token_format, TokenFormat::Pocketpaw);
+        assert_eq!(c.clipboard_clear_seconds, 0);
+    }
+
+    #[test]
+    fn type_error_names_file_line_and_field() {
+        let e = parse("ttl_hours = 8\nport = \"eighty\"\n").unwrap_err().to_string();
+        assert!(e.contains("/cfg/config.toml"), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+        assert!(e.contains("field `port`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_field_is_refused() {
+        let e = parse("\n\nttl = 3\n").unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("`ttl`"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_ttl_is_refused() {
+        let e = parse("ttl_hours = 721").unwrap_err().to_string();
+        assert!(e.contains("ttl_hours") && e.contains("1 to 720"), "{e}");
+        assert!(parse("ttl_hours = 0").is_err());
+        assert!(parse("ttl_hours = 720").is_ok());
+    }
+
+    #[test]
+    fn bad_origin_is_refused() {
+        assert!(parse("allowed_origins = [\"http://x:1/\"]").is_err());
+        assert!(parse("allowed_origins = [\"*\"]").is_err());
+        assert!(parse("allowed_origins = [\"https://app.example:8443\"]").is_ok());
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let mut c = parse("port = 9000").unwrap();
+        c.apply_env(|k| match k {
+            "PAWKEY_PORT" => Some("9100".into()),
+            "PAWKEY_ALLOWED_ORIGINS" => Some("http://a:1, http://b:2".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.port, 9100);
+        assert_eq!(c.allowed_origins, vec!["http://a:1", "http://b:2"]);
+        let e = c
+            .apply_env(|k| (k == "PAWKEY_TTL_HOURS").then(|| "lots".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("PAWKEY_TTL_HOURS"), "{e}");
+    }
+
+    #[test]
+    fn save_round_trips_and_refuses_to_clobber_a_broken_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/config.toml");
+        let c = Config { port: 9123, ..Config::default() };
+        c.save(&path).unwrap();
+        assert_eq!(Config::load_file(&path).unwrap(), c);
+
+        std::fs::write(&path, "port = [").unwrap();
+        assert!(c.save(&path).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "port = [");
+    }
+}

@@ -1,0 +1,25 @@
+//! PawKey core: everything PawKey does that needs no window.
+//!
+//! - [`token`]: the session token scheme (mint, parse, verify).
+//! - [`secret`]: the master token type, zeroized and never printed.
+//! - [`store`]: where the master token lives (OS keychain, opt-in file, memory for tests).
+//! - [`config`]: typed settings from file, environment and flags.
+//! - [`state`]: [`state::AppState`], the operations every front end shares.
+//! - [`audit`]: the record of every mint.
+//! - [`limiter`]: the failed-authentication limiter.
+//! - [`server`]: the embedded HTTP server (`router()` and `serve()`).
+//! - [`cli`]: the command line shared by `pawkeyd` and `pawkey`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod audit;
+pub mod config;
+pub mod limiter;
+pub mod secret;
+pub mod state;
+pub mod store;
+pub mod token;
+
+/// PawKey's version, as shown by `--version`, `/api/health` and the window.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

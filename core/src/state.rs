@@ -1,0 +1,430 @@
+//! `AppState`: the one place that holds the master token (read once from its store), the
+//! configuration, the audit log and the failure limiter, and offers the operations every
+//! front end shares — mint, verify, rotate, import — to the server, the CLI and the desktop
+//! shell alike.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::audit::{AuditEntry, AuditLog, MintSource};
+use crate::config::{Config, MAX_TTL_HOURS};
+use crate::limiter::FailureLimiter;
+use crate::secret::MasterToken;
+use crate::store::{MasterStore, StoreError};
+use crate::token::{SessionKey, TokenError, TokenFormat, fingerprint};
+
+/// Seconds since the Unix epoch.
+pub fn now_unix() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A freshly minted session token.
+#[derive(Clone, Serialize)]
+pub struct Minted {
+    /// The token itself.
+    pub token: String,
+    /// Expiry, Unix seconds.
+    pub expires_at: u64,
+    /// Lifetime in hours.
+    pub ttl_hours: u32,
+    /// First 12 hex characters of the token's SHA-256 (as in the audit log).
+    pub fingerprint: String,
+}
+
+/// Why a mint was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum MintError {
+    /// The requested lifetime is outside 1..=configured maximum.
+    #[error("ttl_hours must be between 1 and {max} (the configured ttl_hours); got {got}")]
+    TtlOutOfRange {
+        /// What was asked for.
+        got: i64,
+        /// The configured maximum.
+        max: u32,
+    },
+    /// The master token could not be loaded at start-up.
+    #[error("no master token: {0}")]
+    MasterUnavailable(StoreError),
+}
+
+/// Why a session token was not accepted.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum VerifyError {
+    /// Bad form, bad MAC or expired.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// There is no master token to verify against.
+    #[error("no master token: {0}")]
+    MasterUnavailable(StoreError),
+}
+
+/// Where the master token lives and whether it could be read.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MasterStatus {
+    /// E.g. "OS keychain (service pawkey, account master-token)".
+    pub location: String,
+    /// True when the token is loaded and in use.
+    pub ok: bool,
+    /// What went wrong and what to do, when `ok` is false.
+    pub error: Option<String>,
+    /// True when the token was created by PawKey on this start (first run).
+    pub generated: bool,
+}
+
+enum MasterSlot {
+    Ready { master: MasterToken, key: SessionKey },
+    Unavailable(StoreError),
+}
+
+impl MasterSlot {
+    fn ready(master: MasterToken) -> Self {
+        let key = SessionKey::new(&master);
+        MasterSlot::Ready { master, key }
+    }
+}
+
+/// Shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn MasterStore>,
+    master: RwLock<MasterSlot>,
+    generated: std::sync::atomic::AtomicBool,
+    config: RwLock<Arc<Config>>,
+    config_path: Option<PathBuf>,
+    audit: AuditLog,
+    limiter: FailureLimiter,
+    write_lock: tokio::sync::Mutex<()>,
+}
+
+/// Builds an [`AppState`].
+pub struct AppStateBuilder {
+    config: Config,
+    config_path: Option<PathBuf>,
+    store: Arc<dyn MasterStore>,
+    audit: AuditLog,
+    limiter: FailureLimiter,
+}
+
+impl AppStateBuilder {
+    /// Where settings are saved by [`AppState::save_config`].
+    pub fn config_path(mut self, path: PathBuf) -> Self {
+        self.config_path = Some(path);
+        self
+    }
+
+    /// The audit log (default: memory only).
+    pub fn audit(mut self, audit: AuditLog) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// The failed-authentication limiter (default: [`FailureLimiter::default`]).
+    pub fn limiter(mut self, limiter: FailureLimiter) -> Self {
+        self.limiter = limiter;
+        self
+    }
+
+    /// Reads the master token from the store, creating and storing one on first run.
+    /// Blocks on the store: call from a blocking thread.
+    pub fn open(self) -> AppState {
+        let (slot, generated) = load_or_create(self.store.as_ref());
+        AppState {
+            inner: Arc::new(Inner {
+                store: self.store,
+                master: RwLock::new(slot),
+                generated: generated.into(),
+                config: RwLock::new(Arc::new(self.config)),
+                config_path: self.config_path,
+                audit: self.audit,
+                limiter: self.limiter,
+                write_lock: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+}
+
+fn load_or_create(store: &dyn MasterStore) -> (MasterSlot, bool) {
+    match store.load() {
+        Ok(Some(master)) => (MasterSlot::ready(master), false),
+        Ok(None) => {
+            let master = match MasterToken::generate() {
+                Ok(m) => m,
+                Err(e) => {
+                    let err = StoreError::Keychain(format!("the OS random generator failed: {e}"));
+                    return (MasterSlot::Unavailable(err), false);
+                }
+            };
+            // Only use a new token once it is safely stored, or it would be lost on exit.
+            match store.save(&master) {
+                Ok(()) => (MasterSlot::ready(master), true),
+                Err(e) => (MasterSlot::Unavailable(e), false),
+            }
+        }
+        Err(e) => (MasterSlot::Unavailable(e), false),
+    }
+}
+
+impl AppState {
+    /// Starts building a state over `store` with `config`.
+    pub fn builder(config: Config, store: Arc<dyn MasterStore>) -> AppStateBuilder {
+        AppStateBuilder {
+            config,
+            config_path: None,
+            store,
+            audit: AuditLog::memory_only(),
+            limiter: FailureLimiter::default(),
+        }
+    }
+
+    fn slot(&self) -> std::sync::RwLockReadGuard<'_, MasterSlot> {
+        // Writers replace the slot in one assignment; a poisoned lock still holds a whole value.
+        self.inner.master.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_slot(&self, slot: MasterSlot) {
+        *self.inner.master.write().unwrap_or_else(|p| p.into_inner()) = slot;
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> Arc<Config> {
+        self.inner.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the in-memory configuration (already validated by the caller).
+    pub fn set_config(&self, config: Config) {
+        *self.inner.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
+    }
+
+    /// Where [`AppState::save_config`] writes.
+    pub fn config_path(&self) -> Option<&std::path::Path> {
+        self.inner.config_path.as_deref()
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &AuditLog {
+        &self.inner.audit
+    }
+
+    /// The failed-authentication limiter.
+    pub fn limiter(&self) -> &FailureLimiter {
+        &self.inner.limiter
+    }
+
+    /// Where the master token lives and whether it is usable.
+    pub fn master_status(&self) -> MasterStatus {
+        let location = self.inner.store.location();
+        let generated = self.inner.generated.load(std::sync::atomic::Ordering::Relaxed);
+        match &*self.slot() {
+            MasterSlot::Ready { .. } => MasterStatus { location, ok: true, error: None, generated },
+            MasterSlot::Unavailable(e) => {
+                MasterStatus { location, ok: false, error: Some(e.to_string()), generated }
+            }
+        }
+    }
+
+    /// Mints a session token. `ttl_hours` defaults to the configured lifetime and may not
+    /// exceed it; `format` defaults to the configured format.
+    pub fn mint(
+        &self,
+        ttl_hours: Option<i64>,
+        format: Option<TokenFormat>,
+        source: MintSource,
+        client: Option<IpAddr>,
+    ) -> Result<Minted, MintError> {
+        let config = self.config();
+        let max = config.ttl_hours.min(MAX_TTL_HOURS);
+        let ttl = match ttl_hours {
+            None => max,
+            Some(h) if h >= 1 && h <= i64::from(max) => h as u32,
+            Some(got) => return Err(MintError::TtlOutOfRange { got, max }),
+        };
+        let now = now_unix();
+        let expires_at = now + u64::from(ttl) * 3600;
+        let token = match &*self.slot() {
+            MasterSlot::Ready { key, .. } => {
+                key.mint(expires_at, format.unwrap_or(config.token_format))
+            }
+            MasterSlot::Unavailable(e) => return Err(MintError::MasterUnavailable(e.clone())),
+        };
+        let fingerprint = fingerprint(&token);
+        self.inner.audit.record(AuditEntry {
+            minted_at: now,
+            source,
+            client: client.map(|ip| ip.to_string()),
+            expires_at,
+            fingerprint: fingerprint.clone(),
+        });
+        Ok(Minted { token, expires_at, ttl_hours: ttl, fingerprint })
+    }
+
+    /// Verifies a session token against the current master token; returns its expiry.
+    pub fn verify(&self, token: &str) -> Result<u64, VerifyError> {
+        match &*self.slot() {
+            MasterSlot::Ready { key, .. } => Ok(key.verify(token, now_unix())?),
+            MasterSlot::Unavailable(e) => Err(VerifyError::MasterUnavailable(e.clone())),
+        }
+    }
+
+    /// Whether `presented` is the master token (constant time).
+    pub fn is_master(&self, presented: &str) -> Result<bool, StoreError> {
+        match &*self.slot() {
+            MasterSlot::Ready { master, .. } => Ok(master.matches(presented)),
+            MasterSlot::Unavailable(e) => Err(e.clone()),
+        }
+    }
+
+    /// A copy of the master token, for the places a user asked to see or copy it.
+    pub fn master(&self) -> Result<MasterToken, StoreError> {
+        match &*self.slot() {
+            MasterSlot::Ready { master, .. } => Ok(master.clone()),
+            MasterSlot::Unavailable(e) => Err(e.clone()),
+        }
+    }
+
+    /// Replaces the master token with a new random one. The new token is written to the
+    /// store first; if that fails, the old one stays in force. Every session token minted
+    /// before is revoked.
+    pub async fn rotate(&self) -> Result<MasterToken, StoreError> {
+        let fresh = MasterToken::generate()
+            .map_err(|e| StoreError::Keychain(format!("the OS random generator failed: {e}")))?;
+        self.replace_master(fresh).await
+    }
+
+    /// Replaces the master token with an imported one (same guarantees as `rotate`).
+    pub async fn import(&self, token: MasterToken) -> Result<MasterToken, StoreError> {
+        self.replace_master(token).await
+    }
+
+    async fn replace_master(&self, token: MasterToken) -> Result<MasterToken, StoreError> {
+        let _guard = self.inner.write_lock.lock().await;
+        let store = self.inner.store.clone();
+        let to_store = token.clone();
+        tokio::task::spawn_blocking(move || store.save(&to_store))
+            .await
+            .map_err(|e| StoreError::Keychain(format!("the keychain call did not finish: {e}")))??;
+        self.set_slot(MasterSlot::ready(token.clone()));
+        self.inner.generated.store(false, std::sync::atomic::Ordering::Relaxed);
+        Ok(token)
+    }
+
+    /// Blocking form of `rotate`/`import` for the CLI, which has no runtime.
+    pub fn replace_master_blocking(&self, token: MasterToken) -> Result<(), StoreError> {
+        self.inner.store.save(&token)?;
+        self.set_slot(MasterSlot::ready(token));
+        Ok(())
+    }
+
+    /// Reads the store again (after the keychain was unlocked or started). Blocking.
+    pub fn reload_master(&self) -> MasterStatus {
+        let (slot, generated) = load_or_create(self.inner.store.as_ref());
+        if let MasterSlot::Ready { .. } = slot {
+            self.set_slot(slot);
+            self.inner.generated.store(generated, std::sync::atomic::Ordering::Relaxed);
+        } else if let MasterSlot::Ready { .. } = &*self.slot() {
+            // Keep a working cached token rather than replace it with an error.
+        } else {
+            self.set_slot(slot);
+        }
+        self.master_status()
+    }
+
+    /// Validates and saves settings to the config file, then applies them.
+    pub fn save_config(&self, config: Config) -> Result<(), crate::config::ConfigError> {
+        config.validate(&crate::config::Origin::Setting)?;
+        if let Some(path) = self.config_path() {
+            config.save(path)?;
+        }
+        self.set_config(config);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn state_with(store: Arc<MemoryStore>) -> AppState {
+        AppState::builder(Config::default(), store).open()
+    }
+
+    #[test]
+    fn first_run_generates_and_stores_a_master() {
+        let store = Arc::new(MemoryStore::default());
+        let state = state_with(store.clone());
+        let status = state.master_status();
+        assert!(status.ok && status.generated, "{status:?}");
+        let stored = store.stored().expect("stored on first run");
+        assert_eq!(stored.len(), 64);
+        assert!(state.is_master(&stored).unwrap());
+    }
+
+    #[test]
+    fn first_run_with_failing_store_reports_instead_of_using_an_unsaved_token() {
+        let store = Arc::new(MemoryStore::default());
+        store.fail_writes(true);
+        let state = state_with(store);
+        let status = state.master_status();
+        assert!(!status.ok);
+        assert!(matches!(
+            state.mint(None, None, MintSource::Cli, None),
+            Err(MintError::MasterUnavailable(_))
+        ));
+    }
+
+    #[test]
+    fn mint_records_audit_and_verifies() {
+        let state = state_with(Arc::new(MemoryStore::default()));
+        let m = state.mint(Some(2), None, MintSource::Cli, None).unwrap();
+        assert!(m.token.starts_with("session:"));
+        assert_eq!(m.ttl_hours, 2);
+        assert_eq!(state.verify(&m.token).unwrap(), m.expires_at);
+        let audit = state.audit().recent();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].fingerprint, m.fingerprint);
+        assert_eq!(audit[0].source, MintSource::Cli);
+    }
+
+    #[test]
+    fn ttl_is_bounded_by_config() {
+        let state = state_with(Arc::new(MemoryStore::default()));
+        assert!(matches!(
+            state.mint(Some(25), None, MintSource::Cli, None),
+            Err(MintError::TtlOutOfRange { got: 25, max: 24 })
+        ));
+        assert!(state.mint(Some(0), None, MintSource::Cli, None).is_err());
+        assert!(state.mint(Some(-1), None, MintSource::Cli, None).is_err());
+        assert_eq!(state.mint(Some(24), None, MintSource::Cli, None).unwrap().ttl_hours, 24);
+    }
+
+    #[tokio::test]
+    async fn rotation_revokes_sessions_and_failed_rotation_keeps_old_master() {
+        let store = Arc::new(MemoryStore::default());
+        let state = state_with(store.clone());
+        let before = store.stored().unwrap();
+        let old_token = state.mint(None, None, MintSource::Cli, None).unwrap().token;
+
+        store.fail_writes(true);
+        assert!(state.rotate().await.is_err());
+        assert!(state.is_master(&before).unwrap());
+        assert!(state.verify(&old_token).is_ok());
+        assert_eq!(store.stored().unwrap(), before);
+
+        store.fail_writes(false);
+        let new = state.rotate().await.unwrap();
+        assert_eq!(store.stored().unwrap(), new.expose());
+        assert!(!state.is_master(&before).unwrap());
+        assert!(matches!(
+            state.verify(&old_token),
+            Err(VerifyError::Token(TokenError::BadSignature))
+        ));
+    }
+}
