@@ -76,7 +76,9 @@ impl AuditLog {
             .name("pawkey-audit".into())
             .spawn(move || write_loop(&writer_path, rx));
         if let Err(e) = spawned {
-            tracing::warn!("audit file writer could not start ({e}); mints are kept in memory only");
+            tracing::warn!(
+                "audit file writer could not start ({e}); mints are kept in memory only"
+            );
             return Self::memory_only();
         }
         Self::build(Some(tx), Some(path))
@@ -197,7 +199,10 @@ fn write_loop(path: &Path, rx: Receiver<AuditEntry>) {
             out = None;
             continue;
         }
-        if std::fs::metadata(path).map(|m| m.len() >= ROTATE_BYTES).unwrap_or(false) {
+        if std::fs::metadata(path)
+            .map(|m| m.len() >= ROTATE_BYTES)
+            .unwrap_or(false)
+        {
             out = None;
             let _ = std::fs::rename(path, path.with_extension("jsonl.1"));
         }
@@ -257,7 +262,10 @@ mod tests {
                 assert_eq!(first, entry(1));
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "audit file not written: {text:?}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "audit file not written: {text:?}"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }

@@ -134,7 +134,10 @@ impl Paths {
             .map(PathBuf::from)
             .or_else(|| dirs.as_ref().map(|d| d.data_dir().to_path_buf()))
             .unwrap_or_else(|| PathBuf::from("."));
-        Self { config_file, data_dir }
+        Self {
+            config_file,
+            data_dir,
+        }
     }
 }
 
@@ -165,7 +168,11 @@ impl Config {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::from_toml(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(source) => Err(ConfigError::Io { action: "read", path: path.to_owned(), source }),
+            Err(source) => Err(ConfigError::Io {
+                action: "read",
+                path: path.to_owned(),
+                source,
+            }),
         }
     }
 
@@ -180,14 +187,20 @@ impl Config {
         where
             T::Err: fmt::Display,
         {
-            raw.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-                origin: Origin::Env(name),
-                field,
-                message: format!("{raw:?} is not valid: {e}"),
-            })
+            raw.trim()
+                .parse()
+                .map_err(|e: T::Err| ConfigError::Invalid {
+                    origin: Origin::Env(name),
+                    field,
+                    message: format!("{raw:?} is not valid: {e}"),
+                })
         }
         fn list(raw: &str) -> Vec<String> {
-            raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
         }
         let mut touched = None;
         if let Some(v) = var("PAWKEY_PORT") {
@@ -215,8 +228,11 @@ impl Config {
             touched = Some("PAWKEY_EXTRA_HOSTS");
         }
         if let Some(v) = var("PAWKEY_CLIPBOARD_CLEAR_SECONDS") {
-            self.clipboard_clear_seconds =
-                parsed("PAWKEY_CLIPBOARD_CLEAR_SECONDS", "clipboard_clear_seconds", &v)?;
+            self.clipboard_clear_seconds = parsed(
+                "PAWKEY_CLIPBOARD_CLEAR_SECONDS",
+                "clipboard_clear_seconds",
+                &v,
+            )?;
             touched = Some("PAWKEY_CLIPBOARD_CLEAR_SECONDS");
         }
         match touched {
@@ -266,13 +282,22 @@ impl Config {
         if path.exists() {
             Self::load_file(path)?;
         }
-        let io = |source| ConfigError::Io { action: "write", path: path.to_owned(), source };
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let io = |source| ConfigError::Io {
+            action: "write",
+            path: path.to_owned(),
+            source,
+        };
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
         let text = toml::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
         let tmp = dir.join(format!(
             ".{}.tmp-{}",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("config.toml"),
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("config.toml"),
             std::process::id()
         ));
         let write = || -> std::io::Result<()> {
@@ -296,7 +321,10 @@ impl Config {
 /// An allowed origin is `scheme://host[:port]` with no path, query or trailing slash.
 pub fn check_origin(o: &str) -> Result<(), &'static str> {
     let (scheme, rest) = o.split_once("://").ok_or("expected scheme://host[:port]")?;
-    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_lowercase() || b == b'+' || b == b'-')
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'+' || b == b'-')
     {
         return Err("the scheme must be lowercase letters, e.g. http");
     }
@@ -348,7 +376,9 @@ mod tests {
 
     #[test]
     fn type_error_names_file_line_and_field() {
-        let e = parse("ttl_hours = 8\nport = \"eighty\"\n").unwrap_err().to_string();
+        let e = parse("ttl_hours = 8\nport = \"eighty\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("/cfg/config.toml"), "{e}");
         assert!(e.contains("line 2"), "{e}");
         assert!(e.contains("field `port`"), "{e}");
@@ -397,7 +427,10 @@ mod tests {
     fn save_round_trips_and_refuses_to_clobber_a_broken_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/config.toml");
-        let c = Config { port: 9123, ..Config::default() };
+        let c = Config {
+            port: 9123,
+            ..Config::default()
+        };
         c.save(&path).unwrap();
         assert_eq!(Config::load_file(&path).unwrap(), c);
 

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod config;
 pub mod limiter;
 pub mod secret;
+pub mod server;
 pub mod state;
 pub mod store;
 pub mod token;

@@ -73,7 +73,9 @@ impl FailureLimiter {
                 if tokens >= 1.0 {
                     Ok(())
                 } else {
-                    Err(Duration::from_secs_f64((1.0 - tokens) / self.refill_per_sec))
+                    Err(Duration::from_secs_f64(
+                        (1.0 - tokens) / self.refill_per_sec,
+                    ))
                 }
             }
             None => Ok(()),
@@ -92,7 +94,10 @@ impl FailureLimiter {
                 }
             }
         }
-        let bucket = table.entry(ip).or_insert(Bucket { tokens: self.burst, updated: now });
+        let bucket = table.entry(ip).or_insert(Bucket {
+            tokens: self.burst,
+            updated: now,
+        });
         bucket.tokens = (self.refilled(*bucket, now) - 1.0).max(0.0);
         bucket.updated = now;
         self.tracked.store(table.len(), Ordering::Relaxed);
@@ -129,7 +134,10 @@ mod tests {
             l.record_failure(ip(1), t0);
         }
         let retry = l.check(ip(1), t0).unwrap_err();
-        assert!(retry > Duration::ZERO && retry <= Duration::from_secs(1), "{retry:?}");
+        assert!(
+            retry > Duration::ZERO && retry <= Duration::from_secs(1),
+            "{retry:?}"
+        );
         // Another client is unaffected.
         assert!(l.check(ip(2), t0).is_ok());
         // One second later one more attempt is allowed.

@@ -93,7 +93,11 @@ mod tests {
         let a = MasterToken::generate().unwrap();
         let b = MasterToken::generate().unwrap();
         assert_eq!(a.expose().len(), 64);
-        assert!(a.expose().bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            a.expose()
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert_ne!(a.expose(), b.expose());
     }
 
@@ -105,7 +109,10 @@ mod tests {
 
     #[test]
     fn import_refuses_with_reason() {
-        assert_eq!(MasterToken::parse("short".into()).err(), Some(MasterTokenError::TooShort(5)));
+        assert_eq!(
+            MasterToken::parse("short".into()).err(),
+            Some(MasterTokenError::TooShort(5))
+        );
         assert_eq!(
             MasterToken::parse("a".repeat(513)).err(),
             Some(MasterTokenError::TooLong(513))

@@ -19,7 +19,10 @@ use crate::token::{SessionKey, TokenError, TokenFormat, fingerprint};
 
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A freshly minted session token.
@@ -76,7 +79,10 @@ pub struct MasterStatus {
 }
 
 enum MasterSlot {
-    Ready { master: MasterToken, key: SessionKey },
+    Ready {
+        master: MasterToken,
+        key: SessionKey,
+    },
     Unavailable(StoreError),
 }
 
@@ -102,6 +108,7 @@ struct Inner {
     audit: AuditLog,
     limiter: FailureLimiter,
     write_lock: tokio::sync::Mutex<()>,
+    listening_port: std::sync::atomic::AtomicU16,
 }
 
 /// Builds an [`AppState`].
@@ -136,6 +143,7 @@ impl AppStateBuilder {
     /// Blocks on the store: call from a blocking thread.
     pub fn open(self) -> AppState {
         let (slot, generated) = load_or_create(self.store.as_ref());
+        let port = self.config.port;
         AppState {
             inner: Arc::new(Inner {
                 store: self.store,
@@ -146,6 +154,7 @@ impl AppStateBuilder {
                 audit: self.audit,
                 limiter: self.limiter,
                 write_lock: tokio::sync::Mutex::new(()),
+                listening_port: port.into(),
             }),
         }
     }
@@ -195,7 +204,11 @@ impl AppState {
 
     /// The current configuration.
     pub fn config(&self) -> Arc<Config> {
-        self.inner.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Replaces the in-memory configuration (already validated by the caller).
@@ -206,6 +219,20 @@ impl AppState {
     /// Where [`AppState::save_config`] writes.
     pub fn config_path(&self) -> Option<&std::path::Path> {
         self.inner.config_path.as_deref()
+    }
+
+    /// The port the server listens on (the configured one until a server starts).
+    pub fn listening_port(&self) -> u16 {
+        self.inner
+            .listening_port
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records the port the server actually bound (it differs from the config for port 0).
+    pub fn set_listening_port(&self, port: u16) {
+        self.inner
+            .listening_port
+            .store(port, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The audit log.
@@ -221,12 +248,23 @@ impl AppState {
     /// Where the master token lives and whether it is usable.
     pub fn master_status(&self) -> MasterStatus {
         let location = self.inner.store.location();
-        let generated = self.inner.generated.load(std::sync::atomic::Ordering::Relaxed);
+        let generated = self
+            .inner
+            .generated
+            .load(std::sync::atomic::Ordering::Relaxed);
         match &*self.slot() {
-            MasterSlot::Ready { .. } => MasterStatus { location, ok: true, error: None, generated },
-            MasterSlot::Unavailable(e) => {
-                MasterStatus { location, ok: false, error: Some(e.to_string()), generated }
-            }
+            MasterSlot::Ready { .. } => MasterStatus {
+                location,
+                ok: true,
+                error: None,
+                generated,
+            },
+            MasterSlot::Unavailable(e) => MasterStatus {
+                location,
+                ok: false,
+                error: Some(e.to_string()),
+                generated,
+            },
         }
     }
 
@@ -262,7 +300,12 @@ impl AppState {
             expires_at,
             fingerprint: fingerprint.clone(),
         });
-        Ok(Minted { token, expires_at, ttl_hours: ttl, fingerprint })
+        Ok(Minted {
+            token,
+            expires_at,
+            ttl_hours: ttl,
+            fingerprint,
+        })
     }
 
     /// Verifies a session token against the current master token; returns its expiry.
@@ -309,9 +352,13 @@ impl AppState {
         let to_store = token.clone();
         tokio::task::spawn_blocking(move || store.save(&to_store))
             .await
-            .map_err(|e| StoreError::Keychain(format!("the keychain call did not finish: {e}")))??;
+            .map_err(|e| {
+                StoreError::Keychain(format!("the keychain call did not finish: {e}"))
+            })??;
         self.set_slot(MasterSlot::ready(token.clone()));
-        self.inner.generated.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.inner
+            .generated
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         Ok(token)
     }
 
@@ -327,7 +374,9 @@ impl AppState {
         let (slot, generated) = load_or_create(self.inner.store.as_ref());
         if let MasterSlot::Ready { .. } = slot {
             self.set_slot(slot);
-            self.inner.generated.store(generated, std::sync::atomic::Ordering::Relaxed);
+            self.inner
+                .generated
+                .store(generated, std::sync::atomic::Ordering::Relaxed);
         } else if let MasterSlot::Ready { .. } = &*self.slot() {
             // Keep a working cached token rather than replace it with an error.
         } else {
@@ -402,7 +451,13 @@ mod tests {
         ));
         assert!(state.mint(Some(0), None, MintSource::Cli, None).is_err());
         assert!(state.mint(Some(-1), None, MintSource::Cli, None).is_err());
-        assert_eq!(state.mint(Some(24), None, MintSource::Cli, None).unwrap().ttl_hours, 24);
+        assert_eq!(
+            state
+                .mint(Some(24), None, MintSource::Cli, None)
+                .unwrap()
+                .ttl_hours,
+            24
+        );
     }
 
     #[tokio::test]

@@ -29,7 +29,9 @@ pub enum StoreError {
     #[error("the keychain failed: {0}")]
     Keychain(String),
     /// The stored value is not a usable master token.
-    #[error("the stored master token is unusable: {0} — import a new one with `pawkey master import`")]
+    #[error(
+        "the stored master token is unusable: {0} — import a new one with `pawkey master import`"
+    )]
     Corrupt(String),
     /// The master-token file is readable by other users.
     #[error(
@@ -78,7 +80,10 @@ pub struct KeyringStore {
 impl KeyringStore {
     /// The store at `service`/`account`.
     pub fn new(service: impl Into<String>, account: impl Into<String>) -> Self {
-        Self { service: service.into(), account: account.into() }
+        Self {
+            service: service.into(),
+            account: account.into(),
+        }
     }
 
     /// PawKey's entry, with `PAWKEY_KEYRING_SERVICE` overriding the service name (tests use
@@ -129,7 +134,10 @@ fn map_keyring_error(e: keyring::Error) -> StoreError {
 
 impl MasterStore for KeyringStore {
     fn location(&self) -> String {
-        format!("OS keychain (service {}, account {})", self.service, self.account)
+        format!(
+            "OS keychain (service {}, account {})",
+            self.service, self.account
+        )
     }
 
     fn load(&self) -> Result<Option<MasterToken>, StoreError> {
@@ -143,7 +151,9 @@ impl MasterStore for KeyringStore {
     }
 
     fn save(&self, token: &MasterToken) -> Result<(), StoreError> {
-        self.entry()?.set_password(token.expose()).map_err(map_keyring_error)
+        self.entry()?
+            .set_password(token.expose())
+            .map_err(map_keyring_error)
     }
 }
 
@@ -178,7 +188,10 @@ pub fn read_private_token_file(path: &Path) -> Result<MasterToken, StoreError> {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
-            return Err(StoreError::FileMode { path: path.to_owned(), mode });
+            return Err(StoreError::FileMode {
+                path: path.to_owned(),
+                mode,
+            });
         }
     }
     if !meta.is_file() {
@@ -193,7 +206,10 @@ pub fn read_private_token_file(path: &Path) -> Result<MasterToken, StoreError> {
 
 impl MasterStore for FileStore {
     fn location(&self) -> String {
-        format!("file {} (read-only, opted in with --master-token-file)", self.path.display())
+        format!(
+            "file {} (read-only, opted in with --master-token-file)",
+            self.path.display()
+        )
     }
 
     fn load(&self) -> Result<Option<MasterToken>, StoreError> {
@@ -215,12 +231,16 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// A store already holding `token`.
     pub fn with(token: MasterToken) -> Self {
-        Self { token: Mutex::new(Some(token)), ..Self::default() }
+        Self {
+            token: Mutex::new(Some(token)),
+            ..Self::default()
+        }
     }
 
     /// Makes every later `save` fail as a locked keychain would.
     pub fn fail_writes(&self, fail: bool) {
-        self.fail_writes.store(fail, std::sync::atomic::Ordering::SeqCst);
+        self.fail_writes
+            .store(fail, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The stored token, for assertions.
@@ -277,14 +297,23 @@ mod tests {
         let path = dir.path().join("token");
         std::fs::write(&path, "0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let err = FileStore::new(&path).save(&MasterToken::generate().unwrap()).unwrap_err();
+        let err = FileStore::new(&path)
+            .save(&MasterToken::generate().unwrap())
+            .unwrap_err();
         assert!(matches!(err, StoreError::ReadOnly(_)));
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f"
+        );
     }
 
     #[test]
     fn missing_file_says_which() {
-        let err = FileStore::new("/nonexistent/pawkey-token").load().err().unwrap().to_string();
+        let err = FileStore::new("/nonexistent/pawkey-token")
+            .load()
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("/nonexistent/pawkey-token"), "{err}");
     }
 }

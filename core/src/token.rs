@@ -213,24 +213,92 @@ mod tests {
         let sig = good.rsplit(':').next().unwrap().to_owned();
         let other = key("another-master-token-000").mint(2_000_000_000, TokenFormat::Session);
         let cases: Vec<(&str, String, TokenError)> = vec![
-            ("empty", String::new(), TokenError::Malformed("expected <expiry>:<signature>")),
-            ("prefix only", "session:".into(), TokenError::Malformed("expected <expiry>:<signature>")),
-            ("truncated sig", good[..good.len() - 1].into(), TokenError::Malformed("signature must be 64 hex characters")),
-            ("extra char", format!("{good}0"), TokenError::Malformed("signature must be 64 hex characters")),
-            ("uppercase sig", format!("2000000000:{}", sig.to_uppercase()), TokenError::Malformed("signature must be lowercase hexadecimal")),
-            ("leading zero", format!("02000000000:{sig}"), TokenError::Malformed("expiry must not have leading zeros")),
-            ("plus sign", format!("+2000000000:{sig}"), TokenError::Malformed("expiry must be decimal digits only")),
-            ("minus sign", format!("-2000000000:{sig}"), TokenError::Malformed("expiry must be decimal digits only")),
-            ("space", format!(" 2000000000:{sig}"), TokenError::Malformed("expiry must be decimal digits only")),
-            ("trailing space", format!("{good} "), TokenError::Malformed("signature must be 64 hex characters")),
-            ("double prefix", format!("session:{good}"), TokenError::Malformed("expiry must be decimal digits only")),
-            ("capital prefix", format!("Session:2000000000:{sig}"), TokenError::Malformed("expiry must be decimal digits only")),
-            ("overflow", format!("99999999999999999999:{sig}"), TokenError::Malformed("expiry out of range")),
-            ("too long exp", format!("{}:{sig}", "1".repeat(21)), TokenError::Malformed("expiry must be 1 to 20 digits")),
-            ("empty exp", format!(":{sig}"), TokenError::Malformed("expiry must be 1 to 20 digits")),
-            ("bad mac", format!("2000000001:{sig}"), TokenError::BadSignature),
+            (
+                "empty",
+                String::new(),
+                TokenError::Malformed("expected <expiry>:<signature>"),
+            ),
+            (
+                "prefix only",
+                "session:".into(),
+                TokenError::Malformed("expected <expiry>:<signature>"),
+            ),
+            (
+                "truncated sig",
+                good[..good.len() - 1].into(),
+                TokenError::Malformed("signature must be 64 hex characters"),
+            ),
+            (
+                "extra char",
+                format!("{good}0"),
+                TokenError::Malformed("signature must be 64 hex characters"),
+            ),
+            (
+                "uppercase sig",
+                format!("2000000000:{}", sig.to_uppercase()),
+                TokenError::Malformed("signature must be lowercase hexadecimal"),
+            ),
+            (
+                "leading zero",
+                format!("02000000000:{sig}"),
+                TokenError::Malformed("expiry must not have leading zeros"),
+            ),
+            (
+                "plus sign",
+                format!("+2000000000:{sig}"),
+                TokenError::Malformed("expiry must be decimal digits only"),
+            ),
+            (
+                "minus sign",
+                format!("-2000000000:{sig}"),
+                TokenError::Malformed("expiry must be decimal digits only"),
+            ),
+            (
+                "space",
+                format!(" 2000000000:{sig}"),
+                TokenError::Malformed("expiry must be decimal digits only"),
+            ),
+            (
+                "trailing space",
+                format!("{good} "),
+                TokenError::Malformed("signature must be 64 hex characters"),
+            ),
+            (
+                "double prefix",
+                format!("session:{good}"),
+                TokenError::Malformed("expiry must be decimal digits only"),
+            ),
+            (
+                "capital prefix",
+                format!("Session:2000000000:{sig}"),
+                TokenError::Malformed("expiry must be decimal digits only"),
+            ),
+            (
+                "overflow",
+                format!("99999999999999999999:{sig}"),
+                TokenError::Malformed("expiry out of range"),
+            ),
+            (
+                "too long exp",
+                format!("{}:{sig}", "1".repeat(21)),
+                TokenError::Malformed("expiry must be 1 to 20 digits"),
+            ),
+            (
+                "empty exp",
+                format!(":{sig}"),
+                TokenError::Malformed("expiry must be 1 to 20 digits"),
+            ),
+            (
+                "bad mac",
+                format!("2000000001:{sig}"),
+                TokenError::BadSignature,
+            ),
             ("wrong master", other, TokenError::BadSignature),
-            ("non-ascii", format!("2000000000:{}é", &sig[..62]), TokenError::Malformed("signature must be lowercase hexadecimal")),
+            (
+                "non-ascii",
+                format!("2000000000:{}é", &sig[..62]),
+                TokenError::Malformed("signature must be lowercase hexadecimal"),
+            ),
         ];
         for (name, token, want) in cases {
             assert_eq!(k.verify(&token, 1_000), Err(want), "case {name}: {token:?}");

@@ -1,0 +1,113 @@
+//! `ApiError`: every error the server returns, mapped to its status and written as
+//! `{"detail": "..."}` in one place. Causes of 5xx are logged, never echoed.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    pub detail: String,
+}
+
+/// An HTTP error.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: the master token is missing or wrong.
+    #[error("Invalid master token")]
+    InvalidMaster,
+    /// 401: no valid session token (missing, malformed, bad MAC or expired).
+    #[error("Invalid or expired session token")]
+    InvalidSession,
+    /// 403: the `Host` header is not one we serve (DNS-rebinding protection).
+    #[error(
+        "Host not allowed: use localhost, 127.0.0.1 or [::1] with the server's port, or add the host to extra_hosts"
+    )]
+    HostNotAllowed,
+    /// 403: the `Origin` is not in the allowlist.
+    #[error("Origin not allowed: add it to allowed_origins in the PawKey settings")]
+    OriginNotAllowed,
+    /// 404: no such route.
+    #[error("Not Found")]
+    NotFound,
+    /// 405: the route exists but not with this method.
+    #[error("Method Not Allowed")]
+    MethodNotAllowed,
+    /// 413: the body is over the limit.
+    #[error("Request body too large (limit {} KiB)", crate::server::BODY_LIMIT / 1024)]
+    PayloadTooLarge,
+    /// 415: the route needs `Content-Type: application/json`.
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    /// 422: the body is JSON but not what the route takes.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 429: too many failed attempts from this client.
+    #[error("Too many requests")]
+    TooManyRequests {
+        /// Seconds until the next attempt is allowed.
+        retry_after: u64,
+    },
+    /// 431: the request headers are over the limit.
+    #[error("Request headers too large (limit {} KiB)", crate::server::HEADER_LIMIT / 1024)]
+    HeadersTooLarge,
+    /// 503: the master token is not available (keychain missing, locked or failing).
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure; the cause is logged, not shown.
+    #[error("Internal server error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The status this error maps to.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidMaster | ApiError::InvalidSession => StatusCode::UNAUTHORIZED,
+            ApiError::HostNotAllowed | ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!("internal error: {cause}");
+        }
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                detail: self.to_string(),
+            }),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::InvalidMaster | ApiError::InvalidSession => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            _ => {}
+        }
+        response
+    }
+}

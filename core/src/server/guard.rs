@@ -1,0 +1,305 @@
+//! The two middleware layers every request passes:
+//! - [`guard`]: `Host` allowlist (DNS rebinding), header and body size limits, `Origin`
+//!   allowlist and CORS (preflight answered for allowed origins only).
+//! - [`finish`]: security headers on every response, `{"detail"}` JSON for any error the
+//!   framework produced itself, and a request log line that never contains a query string,
+//!   a cookie or an `Authorization` header.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::{BODY_LIMIT, HEADER_LIMIT};
+use crate::state::AppState;
+
+/// Origins of Tauri's webview on Linux, macOS and Windows.
+const TAURI_ORIGINS: [&str; 3] = [
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
+
+/// Loopback host names accepted in `Host`.
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Is `host` (a `Host` header value) one we serve on `port`?
+pub fn host_allowed(host: &str, port: u16, extra_hosts: &[String]) -> bool {
+    let host = host.trim();
+    if host.is_empty() {
+        return false;
+    }
+    let (name, host_port) = split_host_port(host);
+    let Some(name) = name else { return false };
+    let port_ok = |p: Option<u16>| p.is_none() || p == Some(port);
+    if LOOPBACK_HOSTS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+        return host_port.is_ok_and(port_ok);
+    }
+    extra_hosts.iter().any(|extra| {
+        let (extra_name, extra_port) = split_host_port(extra);
+        extra_name.is_some_and(|n| n.eq_ignore_ascii_case(name))
+            && match (extra_port, host_port) {
+                (Ok(Some(want)), Ok(got)) => got.unwrap_or(80) == want,
+                (Ok(None), Ok(got)) => port_ok(got),
+                _ => false,
+            }
+    })
+}
+
+/// Splits `name[:port]` (with `[v6]` brackets). `Err` for a port that is not a number.
+fn split_host_port(s: &str) -> (Option<&str>, Result<Option<u16>, ()>) {
+    let (name, port) = if s.starts_with('[') {
+        match s.find(']') {
+            Some(end) => (&s[..=end], s[end + 1..].strip_prefix(':')),
+            None => return (None, Err(())),
+        }
+    } else {
+        match s.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (s, None),
+        }
+    };
+    let port = match port {
+        None => Ok(None),
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            p.parse().map(Some).map_err(|_| ())
+        }
+        Some(_) => Err(()),
+    };
+    (Some(name).filter(|n| !n.is_empty()), port)
+}
+
+/// Is `origin` (an `Origin` header value) allowed to call us?
+pub fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
+    if TAURI_ORIGINS.contains(&origin) || allowed.iter().any(|a| a == origin) {
+        return true;
+    }
+    // http://localhost:*, http://127.0.0.1:*, http://[::1]:*
+    let Some(rest) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let (name, port) = split_host_port(rest);
+    matches!(name, Some("localhost" | "127.0.0.1" | "[::1]")) && port.is_ok()
+}
+
+/// First layer: rejects what must never reach a handler.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let config = state.config();
+
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    if !host.is_some_and(|h| host_allowed(h, state.listening_port(), &config.extra_hosts)) {
+        return ApiError::HostNotAllowed.into_response();
+    }
+
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if header_bytes > HEADER_LIMIT {
+        return ApiError::HeadersTooLarge.into_response();
+    }
+
+    let too_long = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > BODY_LIMIT as u64);
+    if too_long {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+
+    let origin = match headers.get(header::ORIGIN) {
+        None => None,
+        Some(o) => match o.to_str() {
+            Ok(o) if origin_allowed(o, &config.allowed_origins) => Some(o.to_owned()),
+            _ => return ApiError::OriginNotAllowed.into_response(),
+        },
+    };
+    drop(config);
+
+    let Some(origin) = origin else {
+        return next.run(req).await;
+    };
+    if req.method() == Method::OPTIONS
+        && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        return preflight(&origin);
+    }
+    let mut response = next.run(req).await;
+    cors_headers(response.headers_mut(), &origin);
+    response
+}
+
+fn cors_headers(h: &mut HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
+
+fn preflight(origin: &str) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    cors_headers(h, origin);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
+}
+
+/// Outer layer: headers every response carries, JSON for framework errors, the access log.
+pub async fn finish(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    // The path only: a query string may hold `?token=`.
+    let path = req.uri().path().to_owned();
+    let mut response = next.run(req).await;
+
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        response = json_error(response);
+    }
+
+    let h = response.headers_mut();
+    const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in SECURITY_HEADERS {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+
+    let status = response.status();
+    if status.is_server_error() {
+        tracing::warn!(%method, %path, status = status.as_u16(), "request failed");
+    } else {
+        tracing::debug!(
+            %method,
+            %path,
+            status = status.as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
+    response
+}
+
+/// Rewrites an error response the framework produced (405, a rejected extractor...) into
+/// our `{"detail"}` shape, keeping its status and headers such as `Allow`.
+fn json_error(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    let reason = parts.status.canonical_reason().unwrap_or("Error");
+    let body = serde_json::to_vec(&super::error::ErrorBody {
+        detail: reason.to_owned(),
+    })
+    .unwrap_or_else(|_| b"{\"detail\":\"Error\"}".to_vec());
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_with_our_port_only() {
+        for ok in [
+            "localhost:8000",
+            "127.0.0.1:8000",
+            "[::1]:8000",
+            "LOCALHOST:8000",
+            "localhost",
+        ] {
+            assert!(host_allowed(ok, 8000, &[]), "{ok}");
+        }
+        for bad in [
+            "",
+            " ",
+            "evil.com",
+            "evil.com:8000",
+            "localhost:8001",
+            "localhost.evil.com:8000",
+            "127.0.0.1.nip.io:8000",
+            "localhost:",
+            "localhost:abc",
+            "[::1",
+            "0.0.0.0:8000",
+            "127.0.0.2:8000",
+        ] {
+            assert!(!host_allowed(bad, 8000, &[]), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn extra_hosts_are_honoured() {
+        let extra = vec!["pawkey.local".to_owned(), "box:9000".to_owned()];
+        assert!(host_allowed("pawkey.local:8000", 8000, &extra));
+        assert!(host_allowed("box:9000", 8000, &extra));
+        assert!(!host_allowed("box:8000", 8000, &extra));
+        assert!(!host_allowed("other.local:8000", 8000, &extra));
+    }
+
+    #[test]
+    fn origins() {
+        for ok in [
+            "tauri://localhost",
+            "http://tauri.localhost",
+            "https://tauri.localhost",
+            "http://localhost:5173",
+            "http://127.0.0.1:8888",
+            "http://localhost",
+        ] {
+            assert!(origin_allowed(ok, &[]), "{ok}");
+        }
+        for bad in [
+            "null",
+            "http://evil.com",
+            "https://localhost:8000",
+            "http://localhost.evil.com",
+            "http://127.0.0.1.evil.com:80",
+            "",
+        ] {
+            assert!(!origin_allowed(bad, &[]), "{bad}");
+        }
+        assert!(origin_allowed(
+            "https://app.example",
+            &["https://app.example".to_owned()]
+        ));
+    }
+}

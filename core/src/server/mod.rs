@@ -1,0 +1,279 @@
+//! The embedded HTTP server. [`router`] builds the app from an [`AppState`] (tests call it
+//! directly); [`start`] binds the configured address (and the IPv6 loopback beside
+//! 127.0.0.1) and serves it until shut down, finishing in-flight requests.
+
+pub mod auth;
+pub mod error;
+pub mod guard;
+pub mod openapi;
+pub mod page;
+pub mod routes;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tower::ServiceExt;
+
+use crate::state::AppState;
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 16 * 1024;
+/// Largest total size of request headers accepted with a JSON 431; hyper cuts off anything
+/// beyond [`HARD_HEADER_LIMIT`] on its own.
+pub const HEADER_LIMIT: usize = 8 * 1024;
+/// Size at which the HTTP parser itself refuses the request head.
+const HARD_HEADER_LIMIT: usize = 64 * 1024;
+/// A client must send a complete request head within this time, also between keep-alive
+/// requests; slow or idle connections are closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for in-flight requests at shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Most connections served at once; more wait to be accepted.
+const MAX_CONNECTIONS: usize = 4096;
+
+/// The routes under `/api` (and `/api/v1`).
+fn api() -> Router<AppState> {
+    Router::new()
+        .route("/auth/session", post(routes::create_session))
+        .route("/auth/verify", get(routes::verify))
+        .route("/auth/login", post(routes::login))
+        .route("/auth/logout", post(routes::logout))
+        .route("/token/regenerate", post(routes::regenerate))
+        .route("/health", get(routes::health))
+        .route("/openapi.json", get(openapi_json))
+}
+
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(openapi::document())
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/assets/pawkey.css", get(page::css))
+        .route("/assets/pawkey.js", get(page::js))
+        .nest("/api", api())
+        .nest("/api/v1", api())
+        .fallback(routes::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
+        .layer(axum::middleware::from_fn(guard::finish))
+        .with_state(state)
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Another program holds the port.
+    #[error(
+        "port {port} on {addr} is already in use (is PocketPaw or another PawKey running?) — choose another port with --port N, PAWKEY_PORT or `port` in the config file"
+    )]
+    PortInUse {
+        /// The address.
+        addr: IpAddr,
+        /// The port.
+        port: u16,
+    },
+    /// A non-loopback address without `--allow-remote`.
+    #[error(
+        "refusing to listen on {0}: it is not a loopback address, so other machines could reach PawKey — use 127.0.0.1, or pass --allow-remote if you really mean it"
+    )]
+    RemoteNotAllowed(IpAddr),
+    /// Ports below 1024 need privileges.
+    #[error("not allowed to listen on {addr} port {port} ({reason}) — use a port above 1023")]
+    PermissionDenied {
+        /// The address.
+        addr: IpAddr,
+        /// The port.
+        port: u16,
+        /// The OS error.
+        reason: String,
+    },
+    /// Any other socket error.
+    #[error("cannot listen on {addr} port {port}: {reason}")]
+    Io {
+        /// The address.
+        addr: IpAddr,
+        /// The port.
+        port: u16,
+        /// The OS error.
+        reason: String,
+    },
+}
+
+async fn bind_one(addr: IpAddr, port: u16) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(SocketAddr::new(addr, port))
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => ServeError::PortInUse { addr, port },
+            std::io::ErrorKind::PermissionDenied => ServeError::PermissionDenied {
+                addr,
+                port,
+                reason: e.to_string(),
+            },
+            _ => ServeError::Io {
+                addr,
+                port,
+                reason: e.to_string(),
+            },
+        })
+}
+
+/// Binds `addr:port`, plus `[::1]:port` when `addr` is 127.0.0.1 and IPv6 is available, so
+/// `http://localhost:PORT` works whichever address a browser tries first.
+pub async fn bind(
+    addr: IpAddr,
+    port: u16,
+    allow_remote: bool,
+) -> Result<Vec<TcpListener>, ServeError> {
+    if !addr.is_loopback() {
+        if !allow_remote {
+            return Err(ServeError::RemoteNotAllowed(addr));
+        }
+        tracing::warn!(
+            "listening on {addr}, which is not a loopback address: other machines can reach PawKey"
+        );
+    }
+    let first = bind_one(addr, port).await?;
+    let port = first.local_addr().map(|a| a.port()).unwrap_or(port);
+    let mut listeners = vec![first];
+    if addr == IpAddr::V4(std::net::Ipv4Addr::LOCALHOST) {
+        match bind_one(IpAddr::V6(Ipv6Addr::LOCALHOST), port).await {
+            Ok(l) => listeners.push(l),
+            Err(e) => tracing::debug!("not serving the IPv6 loopback: {e}"),
+        }
+    }
+    Ok(listeners)
+}
+
+/// A server running in the background.
+pub struct RunningServer {
+    addrs: Vec<SocketAddr>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The addresses being served.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// The port being served.
+    pub fn port(&self) -> u16 {
+        self.addrs.first().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to [`SHUTDOWN_GRACE`]), and
+    /// returns when the server is gone.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully.
+    pub async fn run_until(self, signal: impl Future<Output = ()>) {
+        signal.await;
+        tracing::info!("shutting down; finishing in-flight requests");
+        self.shutdown().await;
+    }
+}
+
+/// Binds the configured address and port and serves `state` in the background.
+pub async fn start(state: AppState, allow_remote: bool) -> Result<RunningServer, ServeError> {
+    let config = state.config();
+    let listeners = bind(config.bind, config.port, allow_remote).await?;
+    Ok(serve(state, listeners))
+}
+
+/// Serves `state` on already bound listeners in the background.
+pub fn serve(state: AppState, listeners: Vec<TcpListener>) -> RunningServer {
+    let addrs: Vec<SocketAddr> = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect();
+    if let Some(a) = addrs.first() {
+        state.set_listening_port(a.port());
+    }
+    let app = router(state);
+    let (stop, stopped) = watch::channel(false);
+    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let task = tokio::spawn(async move {
+        let loops: Vec<_> = listeners
+            .into_iter()
+            .map(|l| tokio::spawn(accept_loop(l, app.clone(), stopped.clone(), limit.clone())))
+            .collect();
+        for l in loops {
+            let _ = l.await;
+        }
+    });
+    RunningServer { addrs, stop, task }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    mut stopped: watch::Receiver<bool>,
+    limit: Arc<Semaphore>,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(HARD_HEADER_LIMIT)
+        .keep_alive(true);
+    loop {
+        let permit = tokio::select! {
+            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = stopped.changed() => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut().insert(ConnectInfo(peer));
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(app.oneshot(req).await.unwrap_or_else(|e| match e {})) }
+            },
+        );
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("connection from {peer} ended: {e}");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still open after {SHUTDOWN_GRACE:?}; closing them");
+    }
+}

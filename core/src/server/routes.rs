@@ -1,0 +1,314 @@
+//! The route handlers. Each is documented for the OpenAPI document with `utoipa::path`.
+
+use axum::Json;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::BODY_LIMIT;
+use super::auth::{ClientIp, MasterAuth, SESSION_COOKIE, Session, check_master};
+use super::error::{ApiError, ErrorBody};
+use crate::audit::MintSource;
+use crate::state::{AppState, MintError, now_unix};
+
+/// A JSON body that may be absent (empty). Reads at most [`BODY_LIMIT`] bytes.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let bytes = read_body(req).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+    }
+}
+
+/// A JSON body that must be present, sent with `Content-Type: application/json`.
+pub struct RequiredJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for RequiredJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = read_body(req).await?;
+        parse_json(&bytes).map(RequiredJson)
+    }
+}
+
+async fn read_body(req: Request) -> Result<axum::body::Bytes, ApiError> {
+    match Limited::new(req.into_body(), BODY_LIMIT).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(ApiError::PayloadTooLarge),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "Could not read the request body: {e}"
+        ))),
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Unprocessable(format!("Invalid JSON body: {e}")))
+}
+
+/// Optional body of `POST /api/auth/session`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    /// Lifetime in hours, 1 to the configured `ttl_hours` (default: the configured value).
+    #[schema(minimum = 1, maximum = 720)]
+    pub ttl_hours: Option<i64>,
+}
+
+/// A new session token.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionResponse {
+    /// `session:<exp>:<sig>` (or `<exp>:<sig>` with `token_format = "pocketpaw"`).
+    pub session_token: String,
+    /// Token validity period in hours.
+    pub expires_in_hours: u32,
+}
+
+fn mint_error(e: MintError) -> ApiError {
+    match e {
+        MintError::TtlOutOfRange { .. } => ApiError::Unprocessable(e.to_string()),
+        MintError::MasterUnavailable(_) => ApiError::Unavailable(e.to_string()),
+    }
+}
+
+/// Exchange the master token for a time-limited session token.
+#[utoipa::path(
+    post,
+    path = "/api/auth/session",
+    tag = "auth",
+    request_body(content = Option<SessionRequest>, description = "Optional; an empty body mints a token with the configured lifetime"),
+    responses(
+        (status = 200, description = "A new session token", body = SessionResponse),
+        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
+        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
+        (status = 422, description = "ttl_hours out of range or body not the expected JSON", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        (status = 503, description = "The master token is unavailable (keychain)", body = ErrorBody),
+    ),
+    security(("master_token" = []))
+)]
+pub async fn create_session(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    _: MasterAuth,
+    OptionalJson(body): OptionalJson<SessionRequest>,
+) -> Result<Json<SessionResponse>, ApiError> {
+    let ttl = body.and_then(|b| b.ttl_hours);
+    let minted = state
+        .mint(ttl, None, MintSource::Http, Some(ip))
+        .map_err(mint_error)?;
+    Ok(Json(SessionResponse {
+        session_token: minted.token,
+        expires_in_hours: minted.ttl_hours,
+    }))
+}
+
+/// A valid session, as `GET /api/auth/verify` reports it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VerifyResponse {
+    /// Always true (invalid tokens get 401).
+    pub valid: bool,
+    /// Expiry as RFC 3339 (UTC).
+    pub expires_at: String,
+    /// Seconds until expiry.
+    pub expires_in_seconds: u64,
+}
+
+/// Formats Unix seconds as RFC 3339 UTC.
+pub fn rfc3339(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "9999-12-31T23:59:59Z".to_owned())
+}
+
+/// Check a session token (Bearer header, `?token=` or the `pocketpaw_session` cookie).
+#[utoipa::path(
+    get,
+    path = "/api/auth/verify",
+    tag = "auth",
+    params(("token" = Option<String>, Query, description = "Session token, if not sent in the Authorization header or cookie")),
+    responses(
+        (status = 200, description = "The session token is valid", body = VerifyResponse),
+        (status = 401, description = "Missing, malformed, wrongly signed or expired token", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+    ),
+    security(("session_token" = []), ("session_cookie" = []))
+)]
+pub async fn verify(session: Session) -> Json<VerifyResponse> {
+    Json(VerifyResponse {
+        valid: true,
+        expires_at: rfc3339(session.expires_at),
+        expires_in_seconds: session.expires_at.saturating_sub(now_unix()),
+    })
+}
+
+/// Body of `POST /api/auth/login`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The master token.
+    pub token: String,
+}
+
+/// Result of a login; the session token itself is only in the HttpOnly cookie.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    /// Always true (failures get 401).
+    pub authenticated: bool,
+    /// When the cookie's session expires (RFC 3339).
+    pub expires_at: String,
+    /// Session lifetime in hours.
+    pub expires_in_hours: u32,
+}
+
+/// Log in a browser: sets the `pocketpaw_session` cookie (HttpOnly, SameSite=Strict).
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body(content = LoginRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged in; the session is in the Set-Cookie header", body = LoginResponse),
+        (status = 401, description = "Wrong master token", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Body is not {\"token\": \"...\"}", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    RequiredJson(body): RequiredJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    check_master(&state, ip, body.token.trim())?;
+    let minted = state
+        .mint(None, None, MintSource::Http, Some(ip))
+        .map_err(mint_error)?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        minted.token,
+        u64::from(minted.ttl_hours) * 3600
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    let body = LoginResponse {
+        authenticated: true,
+        expires_at: rfc3339(minted.expires_at),
+        expires_in_hours: minted.ttl_hours,
+    };
+    Ok((headers, Json(body)).into_response())
+}
+
+/// Result of a logout.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LogoutResponse {
+    /// Always true.
+    pub logged_out: bool,
+}
+
+/// Log out a browser: clears the `pocketpaw_session` cookie.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    responses((status = 200, description = "The cookie is cleared", body = LogoutResponse))
+)]
+pub async fn logout() -> impl IntoResponse {
+    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        headers.insert(SET_COOKIE, v);
+    }
+    (headers, Json(LogoutResponse { logged_out: true }))
+}
+
+/// The new master token.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegenerateResponse {
+    /// The new master token; every earlier session token is now invalid.
+    pub token: String,
+}
+
+/// Rotate the master token (needs the current master token; a session token is not enough).
+#[utoipa::path(
+    post,
+    path = "/api/token/regenerate",
+    tag = "token",
+    responses(
+        (status = 200, description = "Rotated; every session token is revoked", body = RegenerateResponse),
+        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        (status = 503, description = "The keychain refused the new token; the old one is still valid", body = ErrorBody),
+    ),
+    security(("master_token" = []))
+)]
+pub async fn regenerate(
+    State(state): State<AppState>,
+    _: MasterAuth,
+) -> Result<Json<RegenerateResponse>, ApiError> {
+    match state.rotate().await {
+        Ok(new) => Ok(Json(RegenerateResponse {
+            token: new.expose().to_owned(),
+        })),
+        Err(e) => Err(ApiError::Unavailable(format!(
+            "Could not store a new master token ({e}); the current master token is still valid"
+        ))),
+    }
+}
+
+/// Liveness.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HealthResponse {
+    /// "ok".
+    pub status: String,
+    /// PawKey's version.
+    pub version: String,
+}
+
+/// Is PawKey up? Public; reveals nothing else.
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "meta",
+    responses((status = 200, description = "PawKey is running", body = HealthResponse))
+)]
+pub async fn health() -> Json<HealthResponse> {
+    Json(HealthResponse {
+        status: "ok".into(),
+        version: crate::VERSION.into(),
+    })
+}
+
+/// Unknown path.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
