@@ -51,6 +51,14 @@ pub struct AuditEntry {
     pub fingerprint: String,
 }
 
+/// How entries reach the file.
+enum FileSink {
+    /// A background thread (long-running processes).
+    Thread(SyncSender<AuditEntry>),
+    /// Written before `record` returns (short-lived CLI commands).
+    Direct(PathBuf, AtomicBool),
+}
+
 /// The ring, the subscribers and the file writer.
 #[derive(Clone)]
 pub struct AuditLog {
@@ -60,7 +68,7 @@ pub struct AuditLog {
 struct Inner {
     ring: Mutex<VecDeque<AuditEntry>>,
     events: broadcast::Sender<AuditEntry>,
-    file: Option<SyncSender<AuditEntry>>,
+    file: Option<FileSink>,
     file_path: Option<PathBuf>,
     dropped: AtomicU64,
     warned_drop: AtomicBool,
@@ -81,7 +89,17 @@ impl AuditLog {
             );
             return Self::memory_only();
         }
-        Self::build(Some(tx), Some(path))
+        Self::build(Some(FileSink::Thread(tx)), Some(path))
+    }
+
+    /// A log that appends to `dir/audit.jsonl` before `record` returns: for short-lived
+    /// commands that exit right after minting.
+    pub fn with_file_sync(dir: &Path) -> Self {
+        let path = dir.join("audit.jsonl");
+        Self::build(
+            Some(FileSink::Direct(path.clone(), AtomicBool::new(false))),
+            Some(path),
+        )
     }
 
     /// A log without a file (tests and `--no-audit-file`).
@@ -89,7 +107,7 @@ impl AuditLog {
         Self::build(None, None)
     }
 
-    fn build(file: Option<SyncSender<AuditEntry>>, file_path: Option<PathBuf>) -> Self {
+    fn build(file: Option<FileSink>, file_path: Option<PathBuf>) -> Self {
         let (events, _) = broadcast::channel(256);
         Self {
             inner: Arc::new(Inner {
@@ -117,8 +135,20 @@ impl AuditLog {
             }
             ring.push_back(entry.clone());
         }
-        if let Some(tx) = &self.inner.file {
-            match tx.try_send(entry.clone()) {
+        match &self.inner.file {
+            None => {}
+            Some(FileSink::Direct(path, warned)) => {
+                let written = open_append(path).and_then(|mut w| {
+                    write_line(&mut w, &entry)?;
+                    w.flush()
+                });
+                if let Err(e) = written {
+                    if !warned.swap(true, Ordering::Relaxed) {
+                        tracing::warn!("cannot write the audit log {}: {e}", path.display());
+                    }
+                }
+            }
+            Some(FileSink::Thread(tx)) => match tx.try_send(entry.clone()) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                     self.inner.dropped.fetch_add(1, Ordering::Relaxed);
@@ -128,7 +158,7 @@ impl AuditLog {
                         );
                     }
                 }
-            }
+            },
         }
         // No subscribers is fine.
         let _ = self.inner.events.send(entry);

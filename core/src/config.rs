@@ -68,7 +68,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::File(p) => write!(f, "config file {}", p.display()),
             Origin::Env(v) => write!(f, "environment variable {v}"),
-            Origin::Setting => write!(f, "setting"),
+            Origin::Setting => write!(f, "value (command line or settings)"),
         }
     }
 }

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod cli;
 pub mod config;
 pub mod limiter;
 pub mod secret;

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs a command inside a private D-Bus session with an unlocked gnome-keyring (the real
+# Secret Service), using a throwaway keyring directory. Usage: scripts/with-keyring.sh CMD...
+# Keychain tests and `make run` (headless) use this; the user's own keyring is not touched
+# unless PAWKEY_KEYRING_HOME is set to it.
+set -euo pipefail
+
+if [ "${PAWKEY_IN_KEYRING_SESSION:-}" != 1 ]; then
+  command -v dbus-run-session >/dev/null || { echo "error: dbus-run-session missing: run scripts/install-deps.sh" >&2; exit 1; }
+  command -v gnome-keyring-daemon >/dev/null || { echo "error: gnome-keyring-daemon missing: run scripts/install-deps.sh" >&2; exit 1; }
+  export PAWKEY_IN_KEYRING_SESSION=1
+  exec dbus-run-session -- "$0" "$@"
+fi
+
+# Inside the session bus now.
+if [ -z "${PAWKEY_KEYRING_HOME:-}" ]; then
+  PAWKEY_KEYRING_HOME=$(mktemp -d "${TMPDIR:-/tmp}/pawkey-keyring.XXXXXX")
+  trap 'rm -rf "$PAWKEY_KEYRING_HOME"' EXIT
+fi
+export XDG_DATA_HOME="$PAWKEY_KEYRING_HOME/data"
+mkdir -p "$XDG_DATA_HOME"
+# An empty password, fed with a newline, creates and unlocks the login keyring.
+eval "$(echo "" | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)" || true
+# Wait until the Secret Service answers on the bus.
+for _ in $(seq 1 50); do
+  if dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; then
+    break
+  fi
+  sleep 0.1
+done
+status=0
+"$@" || status=$?
+# Stop the daemon this session started, so nothing outlives the run.
+pkill -u "$(id -u)" -f "gnome-keyring-daemon --unlock --components=secrets" 2>/dev/null || true
+exit $status
