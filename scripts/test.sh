@@ -24,8 +24,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "build"
 cargo build --workspace --all-targets --locked
 
-step "tests (real gnome-keyring in a private D-Bus session)"
-scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast
+step "tests (real gnome-keyring in a private D-Bus session, X display from Xvfb)"
+xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-keyring.sh \
+  cargo test --workspace --locked --no-fail-fast
 
 for extra in scripts/test-extra-*.sh; do
   [ -x "$extra" ] || continue
