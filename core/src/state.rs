@@ -284,8 +284,22 @@ impl AppState {
             Some(h) if h >= 1 && h <= i64::from(max) => h as u32,
             Some(got) => return Err(MintError::TtlOutOfRange { got, max }),
         };
+        let minted = self.mint_for(u64::from(ttl) * 3600, format, source, client)?;
+        Ok(Minted { ttl_hours: ttl, ..minted })
+    }
+
+    /// Mints a token that lives `seconds` (for short-lived links such as a phone QR code).
+    /// `ttl_hours` in the result is the lifetime rounded up to whole hours.
+    pub fn mint_for(
+        &self,
+        seconds: u64,
+        format: Option<TokenFormat>,
+        source: MintSource,
+        client: Option<IpAddr>,
+    ) -> Result<Minted, MintError> {
+        let config = self.config();
         let now = now_unix();
-        let expires_at = now + u64::from(ttl) * 3600;
+        let expires_at = now + seconds;
         let token = match &*self.slot() {
             MasterSlot::Ready { key, .. } => {
                 key.mint(expires_at, format.unwrap_or(config.token_format))
@@ -303,7 +317,7 @@ impl AppState {
         Ok(Minted {
             token,
             expires_at,
-            ttl_hours: ttl,
+            ttl_hours: seconds.div_ceil(3600).try_into().unwrap_or(u32::MAX),
             fingerprint,
         })
     }
