@@ -36,6 +36,8 @@ pub struct Config {
     pub extra_hosts: Vec<String>,
     /// Seconds after which a copied token is cleared from the clipboard (0 = never).
     pub clipboard_clear_seconds: u32,
+    /// Where PocketPaw's dashboard runs (PocketPaw's default is http://127.0.0.1:8888).
+    pub dashboard_url: String,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             extra_hosts: Vec::new(),
             clipboard_clear_seconds: 30,
+            dashboard_url: "http://127.0.0.1:8888".to_owned(),
         }
     }
 }
@@ -235,6 +238,10 @@ impl Config {
             )?;
             touched = Some("PAWKEY_CLIPBOARD_CLEAR_SECONDS");
         }
+        if let Some(v) = var("PAWKEY_DASHBOARD_URL") {
+            self.dashboard_url = v.trim().to_owned();
+            touched = Some("PAWKEY_DASHBOARD_URL");
+        }
         match touched {
             Some(name) => self.validate(&Origin::Env(name)),
             None => Ok(()),
@@ -269,6 +276,8 @@ impl Config {
         for o in &self.allowed_origins {
             check_origin(o).map_err(|m| invalid("allowed_origins", format!("{o:?}: {m}")))?;
         }
+        check_dashboard_url(&self.dashboard_url)
+            .map_err(|m| invalid("dashboard_url", format!("{:?}: {m}", self.dashboard_url)))?;
         for h in &self.extra_hosts {
             check_host(h).map_err(|m| invalid("extra_hosts", format!("{h:?}: {m}")))?;
         }
@@ -330,6 +339,20 @@ pub fn check_origin(o: &str) -> Result<(), &'static str> {
     }
     if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '*']) {
         return Err("expected scheme://host[:port] with no path, wildcard or trailing slash");
+    }
+    Ok(())
+}
+
+/// The dashboard URL is `http(s)://host[:port][/path]` with no query or fragment (PawKey
+/// appends `/?token=...`).
+pub fn check_dashboard_url(u: &str) -> Result<(), &'static str> {
+    let rest = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"))
+        .ok_or("expected http://host:port or https://host:port")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || rest.contains(['?', '#', ' ', '"', '<', '>']) {
+        return Err("expected http://host:port with no query, fragment or spaces");
     }
     Ok(())
 }
@@ -403,6 +426,18 @@ mod tests {
         assert!(parse("allowed_origins = [\"http://x:1/\"]").is_err());
         assert!(parse("allowed_origins = [\"*\"]").is_err());
         assert!(parse("allowed_origins = [\"https://app.example:8443\"]").is_ok());
+    }
+
+    #[test]
+    fn dashboard_url_is_checked() {
+        assert_eq!(parse("").unwrap().dashboard_url, "http://127.0.0.1:8888");
+        assert!(parse("dashboard_url = \"https://paw.example:8443/app\"").is_ok());
+        for bad in ["ftp://x", "http://", "http://x/?a=1", "127.0.0.1:8888"] {
+            let e = parse(&format!("dashboard_url = {bad:?}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("dashboard_url"), "{e}");
+        }
     }
 
     #[test]

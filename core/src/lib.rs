@@ -17,6 +17,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod limiter;
+pub mod pairing;
 pub mod secret;
 pub mod server;
 pub mod state;
