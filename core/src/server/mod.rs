@@ -198,8 +198,34 @@ pub async fn start(state: AppState, allow_remote: bool) -> Result<RunningServer,
     Ok(serve(state, listeners))
 }
 
+/// Connection limits of a running server. [`serve`] uses the defaults; tests shorten the
+/// timeout through [`serve_with`] so that a slow client is cut off in milliseconds.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How long a client may take to send a complete request head, also while a
+    /// connection idles between keep-alive requests (default [`HEADER_READ_TIMEOUT`]).
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+        }
+    }
+}
+
 /// Serves `state` on already bound listeners in the background.
 pub fn serve(state: AppState, listeners: Vec<TcpListener>) -> RunningServer {
+    serve_with(state, listeners, ServeOptions::default())
+}
+
+/// [`serve`] with explicit [`ServeOptions`].
+pub fn serve_with(
+    state: AppState,
+    listeners: Vec<TcpListener>,
+    options: ServeOptions,
+) -> RunningServer {
     let addrs: Vec<SocketAddr> = listeners
         .iter()
         .filter_map(|l| l.local_addr().ok())
@@ -213,7 +239,15 @@ pub fn serve(state: AppState, listeners: Vec<TcpListener>) -> RunningServer {
     let task = tokio::spawn(async move {
         let loops: Vec<_> = listeners
             .into_iter()
-            .map(|l| tokio::spawn(accept_loop(l, app.clone(), stopped.clone(), limit.clone())))
+            .map(|l| {
+                tokio::spawn(accept_loop(
+                    l,
+                    app.clone(),
+                    stopped.clone(),
+                    limit.clone(),
+                    options.clone(),
+                ))
+            })
             .collect();
         for l in loops {
             let _ = l.await;
@@ -227,11 +261,12 @@ async fn accept_loop(
     app: Router,
     mut stopped: watch::Receiver<bool>,
     limit: Arc<Semaphore>,
+    options: ServeOptions,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(options.header_read_timeout)
         .max_buf_size(HARD_HEADER_LIMIT)
         .keep_alive(true);
     loop {

@@ -63,8 +63,16 @@ async fn read_body(req: Request) -> Result<axum::body::Bytes, ApiError> {
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::Unprocessable(format!("Invalid JSON body: {e}")))
+    let invalid = |e: serde_json::Error| ApiError::Unprocessable(format!("Invalid JSON body: {e}"));
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(invalid)?;
+    // serde also reads a struct from an array (`[5]` as `{"ttl_hours": 5}`); our bodies are
+    // objects only.
+    if !value.is_object() {
+        return Err(ApiError::Unprocessable(
+            "Invalid JSON body: expected a JSON object".into(),
+        ));
+    }
+    serde_json::from_value(value).map_err(invalid)
 }
 
 /// Optional body of `POST /api/auth/session`.
