@@ -49,11 +49,7 @@ fn api() -> Router<AppState> {
         .route("/auth/logout", post(routes::logout))
         .route("/token/regenerate", post(routes::regenerate))
         .route("/health", get(routes::health))
-        .route("/openapi.json", get(openapi_json))
-}
-
-async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(openapi::document())
+        .route("/openapi.json", get(routes::openapi_json))
 }
 
 /// The whole application.

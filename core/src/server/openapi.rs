@@ -19,6 +19,7 @@ use super::routes;
         routes::logout,
         routes::regenerate,
         routes::health,
+        routes::openapi_json,
     ),
     modifiers(&Security),
     tags(
@@ -92,6 +93,7 @@ mod tests {
             "auth/logout",
             "token/regenerate",
             "health",
+            "openapi.json",
         ] {
             assert!(json["paths"][format!("/api/{p}")].is_object(), "/api/{p}");
             assert!(

@@ -316,6 +316,17 @@ pub async fn health() -> Json<HealthResponse> {
     })
 }
 
+/// This document: every route, in OpenAPI 3.1.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 description of every route", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(super::openapi::document())
+}
+
 /// Unknown path.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
