@@ -247,6 +247,8 @@ fn serve(setup: Setup, args: ServeArgs) -> Result<ExitCode, CliError> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        // Before anything is announced: a signal from then on shuts down gracefully.
+        let shutdown = shutdown_signal();
         let audit = AuditLog::with_file(&setup.paths.data_dir);
         let state = tokio::task::spawn_blocking(move || setup.open_state(audit)).await?;
         require_master(&state)?;
@@ -259,30 +261,39 @@ fn serve(setup: Setup, args: ServeArgs) -> Result<ExitCode, CliError> {
         eprintln!(
             "  curl -X POST http://localhost:{port}/api/auth/session -H \"Authorization: Bearer $(pawkeyd master show)\""
         );
-        server.run_until(shutdown_signal()).await;
+        server.run_until(shutdown).await;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-/// Completes on Ctrl+C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl+C or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled, so a signal that arrives in between is not left to the
+/// default action, which would end the process without a graceful shutdown. Call it inside
+/// a Tokio runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        let wait = |s: std::io::Result<Signal>| async move {
+            match s {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        async move {
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
+            }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

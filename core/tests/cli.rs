@@ -518,6 +518,12 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
             .position(|w| w == b"\r\n\r\n")
             .is_some_and(|end| b[end..].ends_with(b"}"))
     });
+    if response.is_empty() {
+        let (code, stderr) = serve.wait(Duration::from_secs(15));
+        panic!(
+            "closed without a response; pawkeyd exited with {code:?} (None: killed by the signal):\n{stderr}"
+        );
+    }
     let res = common::parse_raw(&response);
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["expires_in_hours"], 2);
