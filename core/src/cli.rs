@@ -247,11 +247,12 @@ fn serve(setup: Setup, args: ServeArgs) -> Result<ExitCode, CliError> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        // Before anything is announced: a signal from then on shuts down gracefully.
-        let shutdown = shutdown_signal();
         let audit = AuditLog::with_file(&setup.paths.data_dir);
         let state = tokio::task::spawn_blocking(move || setup.open_state(audit)).await?;
         require_master(&state)?;
+        // Before the server is announced (but after the keychain, so Ctrl+C still stops a
+        // start-up stuck there): from now on a signal shuts down gracefully.
+        let shutdown = shutdown_signal();
         let server = server::start(state.clone(), args.allow_remote).await?;
         let urls: Vec<String> = server.addrs().iter().map(|a| format!("http://{a}")).collect();
         let port = server.port();
