@@ -94,17 +94,61 @@ impl KeyringStore {
         Self::new(service, KEYRING_ACCOUNT)
     }
 
-    fn entry(&self) -> Result<keyring::Entry, StoreError> {
-        keyring::Entry::new(&self.service, &self.account).map_err(map_keyring_error)
+    /// Runs `op` on PawKey's entry. The keyring crate keeps one Secret Service connection
+    /// (and its encrypted session) for the life of the process; when the keychain daemon
+    /// restarts, that session is gone and every call fails with `NoSession`. So on a
+    /// platform failure the connection is opened again once and `op` retried.
+    fn with_entry<T>(
+        &self,
+        op: impl Fn(&keyring::Entry) -> keyring::Result<T>,
+    ) -> keyring::Result<T> {
+        let first = op(&keyring::Entry::new(&self.service, &self.account)?);
+        match first {
+            Err(keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_))
+                if reconnect_secret_service() =>
+            {
+                op(&keyring::Entry::new(&self.service, &self.account)?)
+            }
+            other => other,
+        }
     }
 
     /// Removes the entry (tests clean up with this). Missing is not an error.
     pub fn delete(&self) -> Result<(), StoreError> {
-        match self.entry()?.delete_credential() {
+        match self.with_entry(|e| e.delete_credential()) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(map_keyring_error(e)),
         }
     }
+}
+
+/// Opens a fresh Secret Service connection and makes it the keyring crate's store.
+/// False when none could be opened (the old one stays).
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+fn reconnect_secret_service() -> bool {
+    match zbus_secret_service_keyring_store::Store::new() {
+        Ok(store) => {
+            tracing::debug!("reconnected to the Secret Service");
+            keyring_core::set_default_store(store);
+            true
+        }
+        Err(e) => {
+            tracing::debug!("cannot reconnect to the Secret Service: {e}");
+            false
+        }
+    }
+}
+
+/// Other platforms' stores hold no session that a restart could invalidate.
+#[cfg(not(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+)))]
+fn reconnect_secret_service() -> bool {
+    false
 }
 
 fn map_keyring_error(e: keyring::Error) -> StoreError {
@@ -141,7 +185,7 @@ impl MasterStore for KeyringStore {
     }
 
     fn load(&self) -> Result<Option<MasterToken>, StoreError> {
-        match self.entry()?.get_password() {
+        match self.with_entry(|e| e.get_password()) {
             Ok(text) => MasterToken::parse(text)
                 .map(Some)
                 .map_err(|e| StoreError::Corrupt(e.to_string())),
@@ -151,8 +195,7 @@ impl MasterStore for KeyringStore {
     }
 
     fn save(&self, token: &MasterToken) -> Result<(), StoreError> {
-        self.entry()?
-            .set_password(token.expose())
+        self.with_entry(|e| e.set_password(token.expose()))
             .map_err(map_keyring_error)
     }
 }

@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations. Every `/api/...`
 //! path is listed again under `/api/v1/...`, as the router serves both.
 
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -62,10 +64,27 @@ impl Modify for Security {
     }
 }
 
-/// The document as served at `/api/openapi.json`.
+/// The document as served at `/api/openapi.json` by a server whose `ttl_hours` is
+/// `max_ttl_hours`: a requested lifetime above it is refused, so the schema says so.
+pub fn document_for(max_ttl_hours: u32) -> utoipa::openapi::OpenApi {
+    let mut doc = document();
+    let session_request = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("SessionRequest"));
+    if let Some(RefOr::T(Schema::Object(request))) = session_request {
+        if let Some(RefOr::T(Schema::Object(ttl))) = request.properties.get_mut("ttl_hours") {
+            ttl.maximum = Some(max_ttl_hours.into());
+        }
+    }
+    doc
+}
+
+/// The document with the largest `ttl_hours` PawKey allows.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = crate::VERSION.to_owned();
+    optional_bodies_are_objects(&mut doc);
     let v1: Vec<_> = doc
         .paths
         .paths
@@ -79,8 +98,51 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// utoipa documents an optional body (`Option<T>`) as `T` or JSON `null`; the server takes
+/// an object or no body at all and refuses `null`, so the `null` alternative is dropped
+/// (the body stays optional: `required` is not set).
+fn optional_bodies_are_objects(doc: &mut utoipa::openapi::OpenApi) {
+    let is_null = |s: &RefOr<Schema>| {
+        serde_json::to_value(s).ok() == Some(serde_json::json!({ "type": "null" }))
+    };
+    for item in doc.paths.paths.values_mut() {
+        let Some(RefOr::T(body)) = item.post.as_mut().and_then(|op| op.request_body.as_mut())
+        else {
+            continue;
+        };
+        for content in body.content.values_mut() {
+            let RefOr::T(content) = content else { continue };
+            if let Some(RefOr::T(Schema::OneOf(one))) = &content.schema {
+                if let [a, b] = one.items.as_slice() {
+                    let object = if is_null(b) {
+                        Some(a)
+                    } else {
+                        is_null(a).then_some(b)
+                    };
+                    content.schema = object.cloned().or(content.schema.take());
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn optional_session_body_is_an_object_up_to_the_configured_ttl() {
+        let doc = serde_json::to_value(super::document_for(24)).unwrap();
+        let body = &doc["paths"]["/api/v1/auth/session"]["post"]["requestBody"];
+        assert_eq!(body["required"], serde_json::Value::Null, "{body}");
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/SessionRequest",
+            "{body}"
+        );
+        let ttl = &doc["components"]["schemas"]["SessionRequest"]["properties"]["ttl_hours"];
+        assert_eq!(ttl["maximum"], 24, "{ttl}");
+        assert_eq!(ttl["minimum"], 1, "{ttl}");
+    }
+
     #[test]
     fn every_route_is_documented_under_both_prefixes() {
         let doc = super::document();

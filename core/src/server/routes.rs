@@ -323,8 +323,8 @@ pub async fn health() -> Json<HealthResponse> {
     tag = "meta",
     responses((status = 200, description = "The OpenAPI 3.1 description of every route", content_type = "application/json"))
 )]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(super::openapi::document())
+pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(super::openapi::document_for(state.config().ttl_hours))
 }
 
 /// Unknown path.
