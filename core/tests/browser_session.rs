@@ -353,3 +353,48 @@ async fn regenerate_needs_the_master_rotates_it_and_revokes_every_session() {
     let res = login(&server, Some("application/json"), &login_body(MASTER)).await;
     assert_eq!(res.status, 401);
 }
+
+/// When the keychain refuses the new master, the old one stays in force and nothing is
+/// lost: its session tokens keep working.
+#[tokio::test]
+async fn a_rotation_the_keychain_refuses_keeps_the_old_master() {
+    let master = pawkey_core::secret::MasterToken::parse(MASTER.to_owned()).unwrap();
+    let store = std::sync::Arc::new(pawkey_core::store::MemoryStore::with(master));
+    let server = TestServer::builder()
+        .lenient_limiter()
+        .store(store.clone())
+        .start()
+        .await;
+    let session = server.mint().await;
+    store.fail_writes(true);
+    let res = send(
+        client()
+            .post(server.url("/api/token/regenerate"))
+            .bearer_auth(MASTER),
+    )
+    .await;
+    assert_eq!(res.status, 503, "{}", res.text);
+    assert!(
+        res.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the current master token is still valid"),
+        "{}",
+        res.text
+    );
+    assert_eq!(store.stored().as_deref(), Some(MASTER));
+    let res = send(
+        client()
+            .get(server.url("/api/auth/verify"))
+            .bearer_auth(&session),
+    )
+    .await;
+    assert_eq!(res.status, 200);
+    let res = send(
+        client()
+            .post(server.url("/api/auth/session"))
+            .bearer_auth(MASTER),
+    )
+    .await;
+    assert_eq!(res.status, 200);
+}

@@ -664,3 +664,16 @@ async fn a_trace_level_log_never_contains_the_master_or_a_session_token() {
         }
     }
 }
+
+#[test]
+fn serve_refuses_a_non_loopback_address_without_allow_remote() {
+    let p = Pawkeyd::new();
+    p.master();
+    let run = p.run(&["serve", "--bind", "0.0.0.0", "--port", "0"], None);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("refusing to listen on 0.0.0.0")
+            && run.stderr.contains("--allow-remote"),
+        "{run:?}"
+    );
+}

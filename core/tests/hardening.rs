@@ -497,6 +497,55 @@ async fn bodies_over_16_kib_are_413_json() {
     );
 }
 
+/// A body refused unread (413 from its Content-Length) is never parsed as a request of its
+/// own, whatever it holds; the connection either goes on with the next real request or
+/// closes.
+#[tokio::test]
+async fn a_refused_body_is_not_read_as_another_request() {
+    let server = TestServer::start().await;
+    let host = server.host();
+    let smuggled = format!(
+        "POST /api/auth/session HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {MASTER}\r\nContent-Length: 0\r\n\r\n"
+    );
+    let body = smuggled.repeat(pawkey_core::server::BODY_LIMIT / smuggled.len() + 1);
+    let request = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}\
+         GET /api/health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&got);
+    assert!(closed.is_ok(), "connection left hanging: {text}");
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    let statuses: Vec<&str> = text
+        .match_indices("HTTP/1.1 ")
+        .map(|(i, _)| &text[i + 9..i + 12])
+        .collect();
+    assert!(
+        statuses == ["413"] || statuses == ["413", "200"],
+        "{statuses:?}: {text}"
+    );
+    if statuses.len() == 2 {
+        assert!(text.contains(r#""status":"ok""#), "{text}");
+    }
+    assert!(
+        server.state.audit().recent().is_empty(),
+        "the body was served: {text}"
+    );
+}
+
 #[tokio::test]
 async fn slow_and_idle_clients_are_cut_off() {
     let timeout = Duration::from_millis(400);

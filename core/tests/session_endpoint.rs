@@ -220,3 +220,42 @@ async fn both_api_prefixes_mint_and_the_audit_log_records_each_mint_without_the_
         assert!(!line.contains(&token[token.len() - 64..]), "{line}");
     }
 }
+
+/// First run with a keychain that refuses the new master: PawKey does not use a token it
+/// could not store. Every route that needs the master says so (503 JSON, the cause named),
+/// never a 500, and health still answers.
+#[tokio::test]
+async fn without_a_usable_master_token_routes_answer_503_json() {
+    let store = std::sync::Arc::new(pawkey_core::store::MemoryStore::default());
+    store.fail_writes(true);
+    let server = TestServer::builder()
+        .lenient_limiter()
+        .store(store)
+        .start()
+        .await;
+    let any_token = common::sign(MASTER, now() + 60, pawkey_core::token::TokenFormat::Session);
+    for req in [
+        client()
+            .post(server.url("/api/auth/session"))
+            .bearer_auth(MASTER),
+        client()
+            .get(server.url("/api/auth/verify"))
+            .bearer_auth(&any_token),
+        client()
+            .post(server.url("/api/auth/login"))
+            .json(&json!({ "token": MASTER })),
+        client()
+            .post(server.url("/api/token/regenerate"))
+            .bearer_auth(MASTER),
+    ] {
+        let res = send(req).await;
+        assert_eq!(res.status, 503, "{}", res.text);
+        let detail = res.json()["detail"].as_str().unwrap().to_owned();
+        assert!(
+            detail.contains("master token") && detail.contains("simulated failure"),
+            "{detail}"
+        );
+    }
+    let res = send(client().get(server.url("/api/health"))).await;
+    assert_eq!(res.status, 200);
+}

@@ -66,6 +66,7 @@ pub struct TestServer {
 pub struct ServerBuilder {
     config: Config,
     master: String,
+    store: Option<Arc<MemoryStore>>,
     limiter: Option<FailureLimiter>,
     options: ServeOptions,
 }
@@ -89,6 +90,13 @@ impl ServerBuilder {
         self
     }
 
+    /// A store of the test's own (e.g. one whose writes fail) instead of one holding
+    /// the master token.
+    pub fn store(mut self, store: Arc<MemoryStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// Serve options (e.g. a short header read timeout).
     pub fn options(mut self, options: ServeOptions) -> Self {
         self.options = options;
@@ -97,8 +105,11 @@ impl ServerBuilder {
 
     /// Binds and starts serving.
     pub async fn start(self) -> TestServer {
-        let master = MasterToken::parse(self.master).expect("test master is valid");
-        let mut builder = AppState::builder(self.config, Arc::new(MemoryStore::with(master)));
+        let store = self.store.unwrap_or_else(|| {
+            let master = MasterToken::parse(self.master).expect("test master is valid");
+            Arc::new(MemoryStore::with(master))
+        });
+        let mut builder = AppState::builder(self.config, store);
         if let Some(l) = self.limiter {
             builder = builder.limiter(l);
         }
@@ -123,6 +134,7 @@ impl TestServer {
         ServerBuilder {
             config: Config::default(),
             master: MASTER.to_owned(),
+            store: None,
             limiter: None,
             options: ServeOptions::default(),
         }
