@@ -449,9 +449,11 @@ fn status(setup: Setup) -> Result<ExitCode, CliError> {
         "Config file:   {}{config_state}",
         setup.paths.config_file.display()
     );
+    // SocketAddr writes an IPv6 address in brackets, as a URL needs.
     println!(
-        "Server:        http://{}:{} (port {})",
-        c.bind, c.port, c.port
+        "Server:        http://{} (port {})",
+        std::net::SocketAddr::new(c.bind, c.port),
+        c.port
     );
     println!("Session TTL:   {} hours", c.ttl_hours);
     println!("Token format:  {}", c.token_format.as_str());

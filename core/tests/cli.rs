@@ -305,6 +305,17 @@ fn status_says_where_the_master_lives_and_what_is_configured() {
     }
     // The master itself is never shown by status.
     assert!(!run.stdout.contains(&p.master()));
+
+    // An IPv6 bind address is shown as a usable URL.
+    let mut cmd = p.command();
+    cmd.env("PAWKEY_BIND", "::1").arg("status");
+    let run = run_command(&mut cmd, None);
+    assert!(
+        run.stdout
+            .contains("Server:        http://[::1]:9123 (port 9123)"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[cfg(unix)]
@@ -676,4 +687,39 @@ fn serve_refuses_a_non_loopback_address_without_allow_remote() {
             && run.stderr.contains("--allow-remote"),
         "{run:?}"
     );
+}
+
+/// A keychain entry that is not a usable master (here: too short) is reported with the way
+/// out, and never replaced by a fresh master behind the user's back.
+#[test]
+fn an_unusable_keychain_entry_is_reported_and_never_overwritten() {
+    let p = Pawkeyd::new();
+    let entry = keyring::Entry::new(&p.keyring.service, "master-token").unwrap();
+    entry.set_password("short").unwrap();
+    for args in [
+        &["token"][..],
+        &["master", "show"],
+        &["serve", "--port", "0"],
+    ] {
+        let run = p.run(args, None);
+        assert_eq!(run.code, Some(1), "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("the stored master token is unusable")
+                && run.stderr.contains("master import"),
+            "{args:?}: {run:?}"
+        );
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+    let run = p.run(&["status"], None);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("ERROR: the stored master token is unusable"),
+        "{run:?}"
+    );
+    assert_eq!(entry.get_password().unwrap(), "short");
+
+    let run = p.run(&["master", "import"], Some(UUID));
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(p.master(), UUID);
 }
