@@ -285,7 +285,10 @@ impl AppState {
             Some(got) => return Err(MintError::TtlOutOfRange { got, max }),
         };
         let minted = self.mint_for(u64::from(ttl) * 3600, format, source, client)?;
-        Ok(Minted { ttl_hours: ttl, ..minted })
+        Ok(Minted {
+            ttl_hours: ttl,
+            ..minted
+        })
     }
 
     /// Mints a token that lives `seconds` (for short-lived links such as a phone QR code).
