@@ -559,14 +559,15 @@ async fn slow_and_idle_clients_are_cut_off() {
 
     // Connected, never sends a byte.
     let mut idle = TcpStream::connect(server.addr).await.unwrap();
-    // Sends a request head one byte at a time, too slowly to finish.
+    // Sends a request head one byte at a time, too slowly to finish. (The clock starts
+    // before the connection, so the server's deadline cannot precede it.)
+    let started = Instant::now();
     let mut slow = TcpStream::connect(server.addr).await.unwrap();
     let head = format!(
         "GET /api/health HTTP/1.1\r\nHost: {}\r\nX-Slow: {}\r\n\r\n",
         server.host(),
         "s".repeat(200)
     );
-    let started = Instant::now();
     let mut sent = 0;
     let mut buf = [0u8; 1024];
     let cut_off = loop {
