@@ -545,7 +545,7 @@ async fn load(o: LoadOpts) -> Result<()> {
                 // credentials (the limiter counts failures per address, so they must not
                 // share 127.0.0.1 with the good clients, which must never be refused).
                 if i % 4 == 3 {
-                    let from = Ipv4Addr::new(127, 2, (i >> 8) as u8, (i & 0xff) as u8 + 1);
+                    let from = Ipv4Addr::new(127, 2, (i / 250) as u8, (i % 250) as u8 + 1);
                     hostile_worker(&o, &c, from).await
                 } else {
                     good_worker(&o, &c, &key).await

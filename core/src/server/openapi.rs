@@ -55,6 +55,14 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        // A credential, not a plain parameter: a valid `?token=` opens the route by itself.
+        components.add_security_scheme(
+            "session_query",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "token",
+                "A session token in the URL, for links; the header or the cookie keep it out of logs and history",
+            ))),
+        );
         components.add_security_scheme(
             "session_cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
@@ -141,6 +149,21 @@ mod tests {
         let ttl = &doc["components"]["schemas"]["SessionRequest"]["properties"]["ttl_hours"];
         assert_eq!(ttl["maximum"], 24, "{ttl}");
         assert_eq!(ttl["minimum"], 1, "{ttl}");
+    }
+
+    #[test]
+    fn query_token_is_a_credential_of_verify() {
+        let doc = serde_json::to_value(super::document()).unwrap();
+        let scheme = &doc["components"]["securitySchemes"]["session_query"];
+        assert_eq!(scheme["type"], "apiKey", "{scheme}");
+        assert_eq!(scheme["in"], "query", "{scheme}");
+        assert_eq!(scheme["name"], "token", "{scheme}");
+        let verify = &doc["paths"]["/api/auth/verify"]["get"];
+        let security = verify["security"].to_string();
+        for name in ["session_token", "session_query", "session_cookie"] {
+            assert!(security.contains(name), "{security}");
+        }
+        assert!(verify["parameters"].is_null(), "{verify}");
     }
 
     #[test]

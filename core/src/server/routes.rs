@@ -81,7 +81,26 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 pub struct SessionRequest {
     /// Lifetime in hours, 1 to the configured `ttl_hours` (default: the configured value).
     #[schema(minimum = 1, maximum = 720)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub ttl_hours: Option<i64>,
+}
+
+/// JSON Schema counts `18.0` as an integer (the OpenAPI document says `integer`), so a
+/// whole number written with a fraction part is taken like `18`; `18.5` is refused.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!("ttl_hours must be a whole number, not {n}"))
+        })
 }
 
 /// A new session token.
@@ -160,13 +179,12 @@ pub fn rfc3339(unix: u64) -> String {
     get,
     path = "/api/auth/verify",
     tag = "auth",
-    params(("token" = Option<String>, Query, description = "Session token, if not sent in the Authorization header or cookie")),
     responses(
         (status = 200, description = "The session token is valid", body = VerifyResponse),
         (status = 401, description = "Missing, malformed, wrongly signed or expired token", body = ErrorBody),
         (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
     ),
-    security(("session_token" = []), ("session_cookie" = []))
+    security(("session_token" = []), ("session_query" = []), ("session_cookie" = []))
 )]
 pub async fn verify(session: Session) -> Json<VerifyResponse> {
     Json(VerifyResponse {
@@ -330,4 +348,29 @@ pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi
 /// Unknown path.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_hours_takes_whole_numbers_in_any_json_spelling() {
+        let ttl = |body: &str| parse_json::<SessionRequest>(body.as_bytes()).map(|r| r.ttl_hours);
+        assert_eq!(ttl("{}").unwrap(), None);
+        assert_eq!(ttl(r#"{"ttl_hours": null}"#).unwrap(), None);
+        assert_eq!(ttl(r#"{"ttl_hours": 18}"#).unwrap(), Some(18));
+        assert_eq!(ttl(r#"{"ttl_hours": 18.0}"#).unwrap(), Some(18));
+        assert_eq!(ttl(r#"{"ttl_hours": 1.8e1}"#).unwrap(), Some(18));
+        assert_eq!(ttl(r#"{"ttl_hours": -3}"#).unwrap(), Some(-3));
+        for bad in [
+            r#"{"ttl_hours": 18.5}"#,
+            r#"{"ttl_hours": 1e300}"#,
+            r#"{"ttl_hours": "18"}"#,
+            r#"{"ttl_hours": true}"#,
+            r#"{"ttl_hours": 18446744073709551615}"#,
+        ] {
+            assert!(ttl(bad).is_err(), "{bad}");
+        }
+    }
 }
