@@ -545,6 +545,31 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+#[test]
+fn ctrl_c_stops_the_server_gracefully_too() {
+    let p = Pawkeyd::new();
+    p.master();
+    let serve = spawn_serve(&p, |_| {});
+    let res = common::parse_raw(&read_until(
+        &mut {
+            let mut s = TcpStream::connect(serve.addr()).unwrap();
+            write!(
+                s,
+                "GET /api/health HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+                serve.port
+            )
+            .unwrap();
+            s
+        },
+        |_| false,
+    ));
+    assert_eq!(res.status, 200);
+    serve.signal("INT");
+    let (code, stderr) = serve.wait(Duration::from_secs(15));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
+}
+
 /// Ways a secret could show up in a log line: as text, as hex, as a list of byte values.
 fn encodings(secret: &str) -> Vec<String> {
     let decimal = secret
