@@ -28,8 +28,15 @@ for _ in $(seq 1 50); do
   fi
   sleep 0.1
 done
+# The daemon this session started (not any other session's).
+keyring_pid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
+  org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null |
+  awk '/uint32/ {print $2}')
 status=0
 "$@" || status=$?
-# Stop the daemon this session started, so nothing outlives the run.
-pkill -u "$(id -u)" -f "gnome-keyring-daemon --unlock --components=secrets" 2>/dev/null || true
+# Stop it, so nothing outlives the run (tests may have restarted it: ask the bus again).
+now_pid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
+  org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null |
+  awk '/uint32/ {print $2}')
+for pid in $keyring_pid $now_pid; do kill "$pid" 2>/dev/null || true; done
 exit $status
