@@ -691,7 +691,7 @@ async fn health_is_public_and_says_only_status_and_version() {
 }
 
 /// Every route, as (method, path under /api).
-const ROUTES: [(&str, &str); 7] = [
+const ROUTES: [(&str, &str); 8] = [
     ("post", "/auth/session"),
     ("get", "/auth/verify"),
     ("post", "/auth/login"),
@@ -699,6 +699,7 @@ const ROUTES: [(&str, &str); 7] = [
     ("post", "/token/regenerate"),
     ("get", "/health"),
     ("get", "/openapi.json"),
+    ("get", "/qr"),
 ];
 
 #[tokio::test]

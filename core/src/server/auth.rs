@@ -174,6 +174,27 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+/// Either credential: the master token in `Authorization: Bearer`, or a valid session
+/// token (for routes any logged-in client may use, such as the pairing QR code).
+#[derive(Debug, Clone, Copy)]
+pub struct MasterOrSession;
+
+impl FromRequestParts<AppState> for MasterOrSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(Ok(token)) = bearer(&parts.headers) {
+            if state.is_master(token).unwrap_or(false) {
+                throttle(state, client_ip(parts))?;
+                return Ok(MasterOrSession);
+            }
+        }
+        Session::from_request_parts(parts, state)
+            .await
+            .map(|_| MasterOrSession)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod error;
 pub mod guard;
 pub mod openapi;
 pub mod page;
+pub mod qr;
 pub mod routes;
 
 use std::convert::Infallible;
@@ -49,6 +50,7 @@ fn api() -> Router<AppState> {
         .route("/auth/logout", post(routes::logout))
         .route("/token/regenerate", post(routes::regenerate))
         .route("/health", get(routes::health))
+        .route("/qr", get(qr::qr))
         .route("/openapi.json", get(routes::openapi_json))
 }
 

@@ -22,11 +22,13 @@ use super::routes;
         routes::regenerate,
         routes::health,
         routes::openapi_json,
+        super::qr::qr,
     ),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Session tokens"),
         (name = "token", description = "The master token"),
+        (name = "pairing", description = "Pairing a phone with PocketPaw's dashboard"),
         (name = "meta", description = "Server information"),
     )
 )]
