@@ -32,5 +32,14 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
+## Benchmarks, side by side with PocketPaw 0.4.18 (docs/BENCHMARKS.md); not part of `make test`.
+bench:
+	scripts/bench.sh
+
+## Each cargo-fuzz target for FUZZ_SECONDS (default 300); `make test` runs 60 s of each.
+FUZZ_SECONDS ?= 300
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
 	$(CARGO) clean
