@@ -1,6 +1,7 @@
 """PocketPaw 0.4.18's own session endpoint and auth middleware, for `make bench`.
 
-Serves, under uvicorn with one worker (as NOTES §2 measured):
+Serves, under uvicorn with one worker (as NOTES §2 measured; uvloop and httptools when
+installed, as scripts/bench.sh does):
   POST /api/auth/session  - pocketpaw.dashboard_auth.auth_router's exchange_session_token
   GET  /api/protected     - a trivial route behind pocketpaw.dashboard_auth.AuthMiddleware
 Both go through PocketPaw's AuthMiddleware unchanged. Its rate limiters (auth: 1 req/s,
