@@ -27,6 +27,7 @@ load_requests=${PROVE_LOAD_REQUESTS:-1000000}
 
 if [ "${1:-}" != --inside ]; then
   started=$SECONDS
+  scripts/install-test-tools-prove.sh # a no-op when `make test` already ran it
   echo "--> release build of pawkeyd; the prove checker (debug build, as cargo test left it)"
   cargo build --release --locked -p pawkey-core --bin pawkeyd
   cargo build --locked --workspace --example prove
@@ -289,7 +290,7 @@ check "data dir not writable: exactly one warning (got $warnings)" test "$warnin
 
 # ---------------------------------------------------------------------------------------
 echo
-echo "prove checks: $passed passed, ${#failures[@]} failed"
+echo "prove: $passed passed, ${#failures[@]} failed"
 if [ ${#failures[@]} -gt 0 ]; then
   printf '  failed: %s\n' "${failures[@]}" >&2
   exit 1
