@@ -1,0 +1,202 @@
+//! The `#[tauri::command]`s the window calls. Each is a thin call into pawkey-core; the
+//! keychain is only touched through core, on blocking threads.
+
+use pawkey_core::audit::MintSource;
+use pawkey_core::secret::MasterToken;
+use pawkey_core::state::{MasterStatus, Minted};
+use serde::Serialize;
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_autostart::ManagerExt as _;
+use zeroize::Zeroizing;
+
+use crate::app::{CopyView, SessionsView, Shell, StatusView, publish_status};
+use crate::error::CommandError;
+use crate::settings::SettingsForm;
+
+/// A token minted from the window, and whether it reached the clipboard.
+#[derive(Serialize)]
+pub struct MintView {
+    /// The token and its expiry.
+    #[serde(flatten)]
+    pub minted: Minted,
+    /// The copy to the clipboard that follows every mint.
+    pub copy: CopyView,
+}
+
+/// The status line, the settings and where things live.
+#[tauri::command]
+pub async fn status(app: AppHandle) -> Result<StatusView, CommandError> {
+    Ok(app.state::<Shell>().status_view(&app))
+}
+
+/// Mints a session token (`ttl_hours` absent: the configured lifetime) and copies it.
+#[tauri::command]
+pub async fn new_session(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    ttl_hours: Option<i64>,
+) -> Result<MintView, CommandError> {
+    let state = shell.state().await?;
+    let minted = state.mint(ttl_hours, None, MintSource::Window, None)?;
+    let clear = state.config().clipboard_clear_seconds;
+    let copy = shell
+        .copy_secret(&app, Zeroizing::new(minted.token.clone()), clear)
+        .await;
+    Ok(MintView { minted, copy })
+}
+
+/// Copies a session token shown in the window again; only tokens that still verify.
+#[tauri::command]
+pub async fn copy_session(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    token: String,
+) -> Result<CopyView, CommandError> {
+    let token = Zeroizing::new(token);
+    let state = shell.state().await?;
+    state
+        .verify(&token)
+        .map_err(|e| CommandError::Other(format!("not copied: {e} — mint a new session token")))?;
+    let clear = state.config().clipboard_clear_seconds;
+    Ok(shell.copy_secret(&app, token, clear).await)
+}
+
+/// The recent mints, newest first, with the number of the newest.
+#[tauri::command]
+pub async fn recent_sessions(shell: State<'_, Shell>) -> Result<SessionsView, CommandError> {
+    shell.state().await?;
+    Ok(shell.sessions())
+}
+
+/// The master token, for the reveal button.
+#[tauri::command]
+pub async fn reveal_master(shell: State<'_, Shell>) -> Result<String, CommandError> {
+    Ok(shell.state().await?.master()?.expose().to_owned())
+}
+
+/// Copies the master token (cleared like a session token).
+#[tauri::command]
+pub async fn copy_master(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+) -> Result<CopyView, CommandError> {
+    let state = shell.state().await?;
+    let master = state.master()?;
+    let clear = state.config().clipboard_clear_seconds;
+    Ok(shell
+        .copy_secret(&app, Zeroizing::new(master.expose().to_owned()), clear)
+        .await)
+}
+
+/// Replaces the master token with a new random one; every session token stops working.
+#[tauri::command]
+pub async fn rotate_master(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+) -> Result<MasterStatus, CommandError> {
+    let state = shell.state().await?;
+    state.rotate().await?;
+    publish_status(&app);
+    Ok(state.master_status())
+}
+
+/// Stores a pasted master token (e.g. PocketPaw's).
+#[tauri::command]
+pub async fn import_master(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    token: String,
+) -> Result<MasterStatus, CommandError> {
+    let token =
+        MasterToken::parse(token).map_err(|e| CommandError::Other(format!("not imported: {e}")))?;
+    let state = shell.state().await?;
+    state.import(token).await?;
+    publish_status(&app);
+    Ok(state.master_status())
+}
+
+/// Imports PocketPaw's own token file (`~/.pocketpaw/access_token`).
+#[tauri::command]
+pub async fn import_master_from_pocketpaw(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+) -> Result<MasterStatus, CommandError> {
+    let path =
+        pawkey_core::cli::pocketpaw_token_path().map_err(|e| CommandError::Other(e.message))?;
+    let read_path = path.clone();
+    let text = tauri::async_runtime::spawn_blocking(move || std::fs::read_to_string(read_path))
+        .await
+        .map_err(|e| CommandError::Other(format!("reading the file did not finish: {e}")))?
+        .map_err(|e| {
+            CommandError::Other(format!(
+                "cannot read PocketPaw's token file {}: {e} — is PocketPaw installed for this user? Otherwise paste the token",
+                path.display()
+            ))
+        })?;
+    let token = MasterToken::parse(text)
+        .map_err(|e| CommandError::Other(format!("not imported from {}: {e}", path.display())))?;
+    let state = shell.state().await?;
+    state.import(token).await?;
+    publish_status(&app);
+    Ok(state.master_status())
+}
+
+/// Reads the keychain again (after it was unlocked or started).
+#[tauri::command]
+pub async fn retry_keychain(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+) -> Result<MasterStatus, CommandError> {
+    let state = shell.state().await?;
+    let status = tauri::async_runtime::spawn_blocking(move || state.reload_master())
+        .await
+        .map_err(|e| CommandError::Other(format!("the keychain call did not finish: {e}")))?;
+    publish_status(&app);
+    Ok(status)
+}
+
+/// Validates and saves the settings (atomically, through core), moves the server when the
+/// port changed, and applies the launch-at-login choice.
+#[tauri::command]
+pub async fn save_settings(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    settings: SettingsForm,
+) -> Result<StatusView, CommandError> {
+    let state = shell.state().await?;
+    let config = settings.to_config(&state.config())?;
+    let moved = shell.server.apply_config(&state, config).await;
+    publish_status(&app);
+    moved?;
+    let autostart = app.autolaunch();
+    let was = autostart.is_enabled().unwrap_or(false);
+    if was != settings.launch_at_login {
+        let changed = if settings.launch_at_login {
+            autostart.enable()
+        } else {
+            autostart.disable()
+        };
+        changed.map_err(|e| {
+            CommandError::field("launch_at_login", format!("could not change it: {e}"))
+        })?;
+        publish_status(&app);
+    }
+    Ok(shell.status_view(&app))
+}
+
+/// A free port to offer when the configured one is taken: the next free one above it.
+#[tauri::command]
+pub async fn suggest_port(shell: State<'_, Shell>) -> Result<u16, CommandError> {
+    let state = shell.state().await?;
+    let config = state.config();
+    let start = config.port.saturating_add(1).max(1024);
+    let free = (start..=start.saturating_add(200))
+        .find(|&p| std::net::TcpListener::bind((config.bind, p)).is_ok());
+    match free {
+        Some(p) => Ok(p),
+        None => std::net::TcpListener::bind((config.bind, 0))
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|e| CommandError::Other(format!("no free port found: {e}"))),
+    }
+}

@@ -1,0 +1,35 @@
+//! PawKey's desktop shell: the window, the tray, the plugins and the `#[tauri::command]`s
+//! over `pawkey-core`. It keeps no token or keychain logic of its own.
+//!
+//! - [`app`]: the Tauri application — start-up, close-to-tray, events, quit.
+//! - [`commands`]: what the window calls.
+//! - [`tray`]: the tray menu; its handlers are plain functions over core.
+//! - [`clipboard`]: copy as a password, clear later only if still ours.
+//! - [`server`]: the embedded server's start, port move and shutdown.
+//! - [`settings`]: the settings form, parsed and validated field by field.
+//! - [`error`]: the error every command returns.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod clipboard;
+pub mod commands;
+pub mod error;
+pub mod server;
+pub mod settings;
+pub mod tray;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use pawkey_core::cli::Cli;
+
+/// `pawkey`'s whole `main`: with a subcommand it is `pawkeyd`; without, the desktop app.
+pub fn main() -> ExitCode {
+    pawkey_core::cli::init_logging();
+    let cli = Cli::parse();
+    if cli.command.is_some() {
+        return pawkey_core::cli::run(cli);
+    }
+    app::run(cli)
+}

@@ -1,0 +1,263 @@
+//! The settings form: what the window shows ([`SettingsView`]) and how what the user typed
+//! ([`SettingsForm`], raw strings) becomes a validated [`Config`] — every invalid field is
+//! reported at once, with the reason, so the window can mark each one inline.
+
+use pawkey_core::config::{Config, MAX_CLIPBOARD_CLEAR_SECONDS, MAX_TTL_HOURS, Origin};
+use pawkey_core::token::TokenFormat;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CommandError, FieldError};
+
+/// The settings as the window shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingsView {
+    /// Port of the embedded server.
+    pub port: u16,
+    /// Default and longest lifetime of a session token, in hours.
+    pub ttl_hours: u32,
+    /// `session` or `pocketpaw`.
+    pub token_format: TokenFormat,
+    /// Seconds until a copied token is cleared from the clipboard (0 = never).
+    pub clipboard_clear_seconds: u32,
+    /// Extra browser origins allowed to call the server.
+    pub allowed_origins: Vec<String>,
+    /// Whether PawKey starts at login.
+    pub launch_at_login: bool,
+    /// The largest `ttl_hours` the config accepts.
+    pub max_ttl_hours: u32,
+    /// Where the settings are saved.
+    pub config_file: Option<String>,
+}
+
+impl SettingsView {
+    /// The view of `config`.
+    pub fn new(config: &Config, launch_at_login: bool, config_file: Option<String>) -> Self {
+        Self {
+            port: config.port,
+            ttl_hours: config.ttl_hours,
+            token_format: config.token_format,
+            clipboard_clear_seconds: config.clipboard_clear_seconds,
+            allowed_origins: config.allowed_origins.clone(),
+            launch_at_login,
+            max_ttl_hours: MAX_TTL_HOURS,
+            config_file,
+        }
+    }
+}
+
+/// What the user typed, unparsed, so a bad number is reported on its field.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct SettingsForm {
+    /// Port, 1–65535.
+    pub port: String,
+    /// Hours, 1–720.
+    pub ttl_hours: String,
+    /// `session` or `pocketpaw`.
+    pub token_format: String,
+    /// Seconds, 0–86400.
+    pub clipboard_clear_seconds: String,
+    /// One origin per line.
+    pub allowed_origins: String,
+    /// Start PawKey at login.
+    pub launch_at_login: bool,
+}
+
+fn number<T: std::str::FromStr>(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    raw: &str,
+    what: &str,
+) -> Option<T> {
+    let raw = raw.trim();
+    match raw.parse() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            errors.push(FieldError {
+                field,
+                message: if raw.is_empty() {
+                    format!("enter {what}")
+                } else {
+                    format!("{raw:?} is not {what}")
+                },
+            });
+            None
+        }
+    }
+}
+
+impl SettingsForm {
+    /// Applies the form to `current` (fields the form does not show are kept) and validates
+    /// the result, reporting every invalid field.
+    pub fn to_config(&self, current: &Config) -> Result<Config, CommandError> {
+        let mut errors = Vec::new();
+        let mut config = current.clone();
+
+        match number::<u16>(&mut errors, "port", &self.port, "a port number (1–65535)") {
+            Some(0) => errors.push(FieldError {
+                field: "port",
+                message: "use a port from 1 to 65535".into(),
+            }),
+            Some(p) => config.port = p,
+            None => {}
+        }
+        if let Some(h) = number::<u32>(
+            &mut errors,
+            "ttl_hours",
+            &self.ttl_hours,
+            &format!("a whole number of hours (1–{MAX_TTL_HOURS})"),
+        ) {
+            config.ttl_hours = h;
+        }
+        match self.token_format.trim().parse::<TokenFormat>() {
+            Ok(f) => config.token_format = f,
+            Err(message) => errors.push(FieldError {
+                field: "token_format",
+                message,
+            }),
+        }
+        if let Some(s) = number::<u32>(
+            &mut errors,
+            "clipboard_clear_seconds",
+            &self.clipboard_clear_seconds,
+            &format!("a whole number of seconds (0–{MAX_CLIPBOARD_CLEAR_SECONDS})"),
+        ) {
+            config.clipboard_clear_seconds = s;
+        }
+        config.allowed_origins = self
+            .allowed_origins
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+
+        // Core's range and shape checks, one field at a time so each one is reported.
+        let probes = [
+            (
+                "ttl_hours",
+                Config {
+                    ttl_hours: config.ttl_hours,
+                    ..Config::default()
+                },
+            ),
+            (
+                "clipboard_clear_seconds",
+                Config {
+                    clipboard_clear_seconds: config.clipboard_clear_seconds,
+                    ..Config::default()
+                },
+            ),
+            (
+                "allowed_origins",
+                Config {
+                    allowed_origins: config.allowed_origins.clone(),
+                    ..Config::default()
+                },
+            ),
+        ];
+        for (field, probe) in probes {
+            if errors.iter().any(|e| e.field == field) {
+                continue;
+            }
+            if let Err(e) = probe.validate(&Origin::Setting) {
+                match CommandError::from(e) {
+                    CommandError::Fields(mut f) => errors.append(&mut f),
+                    other => errors.push(FieldError {
+                        field,
+                        message: other.to_string(),
+                    }),
+                }
+            }
+        }
+        if errors.is_empty() {
+            config.validate(&Origin::Setting)?;
+            Ok(config)
+        } else {
+            Err(CommandError::Fields(errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> SettingsForm {
+        SettingsForm {
+            port: "8123".into(),
+            ttl_hours: "8".into(),
+            token_format: "pocketpaw".into(),
+            clipboard_clear_seconds: "10".into(),
+            allowed_origins: " http://127.0.0.1:8888 \n\nhttps://app.example\n".into(),
+            launch_at_login: false,
+        }
+    }
+
+    fn fields(e: CommandError) -> Vec<&'static str> {
+        match e {
+            CommandError::Fields(f) => f.iter().map(|f| f.field).collect(),
+            other => panic!("expected field errors, got {other}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_form_becomes_the_config() {
+        let current = Config {
+            extra_hosts: vec!["pawkey.local".into()],
+            ..Config::default()
+        };
+        let c = form().to_config(&current).unwrap();
+        assert_eq!(c.port, 8123);
+        assert_eq!(c.ttl_hours, 8);
+        assert_eq!(c.token_format, TokenFormat::Pocketpaw);
+        assert_eq!(c.clipboard_clear_seconds, 10);
+        assert_eq!(
+            c.allowed_origins,
+            vec!["http://127.0.0.1:8888", "https://app.example"]
+        );
+        // Settings the form does not show survive.
+        assert_eq!(c.extra_hosts, vec!["pawkey.local"]);
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported_with_its_reason() {
+        let bad = SettingsForm {
+            port: "eighty".into(),
+            ttl_hours: "721".into(),
+            token_format: "jwt".into(),
+            clipboard_clear_seconds: "-1".into(),
+            allowed_origins: "http://ok:1\nhttp://bad:1/path".into(),
+            launch_at_login: true,
+        };
+        let e = bad.to_config(&Config::default()).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("\"eighty\" is not a port number"), "{text}");
+        assert!(text.contains("721 is out of range"), "{text}");
+        assert!(text.contains("unknown token format"), "{text}");
+        assert!(text.contains("http://bad:1/path"), "{text}");
+        assert_eq!(
+            fields(e),
+            vec![
+                "port",
+                "token_format",
+                "clipboard_clear_seconds",
+                "ttl_hours",
+                "allowed_origins"
+            ]
+        );
+    }
+
+    #[test]
+    fn port_zero_and_empty_values_are_refused() {
+        let mut f = form();
+        f.port = "0".into();
+        f.ttl_hours = " ".into();
+        let e = f.to_config(&Config::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("enter a whole number of hours"),
+            "{e}"
+        );
+        assert_eq!(fields(e), vec!["port", "ttl_hours"]);
+    }
+}

@@ -1,0 +1,261 @@
+//! The tray icon and its menu. Menu ids are constants; what an item does is decided and done
+//! by plain functions over core and the clipboard ([`action_for`], [`copy_token`],
+//! [`server_line`]), unit-tested below without a tray. [`create_tray`] only wires them up.
+
+use pawkey_core::audit::MintSource;
+use pawkey_core::state::AppState;
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Wry};
+
+use crate::clipboard::{ClipboardGuard, ClipboardText, CopyTicket};
+use crate::server::ServerStatus;
+
+/// Menu id: mint with the default lifetime and copy.
+pub const COPY_NEW: &str = "copy-new-session";
+/// Menu id: mint a 1-hour token and copy.
+pub const COPY_HOUR: &str = "copy-1h-session";
+/// Menu id: show the window.
+pub const OPEN: &str = "open";
+/// Menu id: the disabled line with the server state.
+pub const SERVER_STATE: &str = "server-state";
+/// Menu id: quit.
+pub const QUIT: &str = "quit";
+
+/// What a menu item asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayAction {
+    /// Mint a token (`None`: the configured lifetime), copy it, notify.
+    CopyToken {
+        /// Lifetime in hours.
+        ttl_hours: Option<i64>,
+    },
+    /// Show and focus the window.
+    Open,
+    /// Clear our clipboard, stop the server, exit.
+    Quit,
+}
+
+/// The action behind a menu id (`None` for the status line and unknown ids).
+pub fn action_for(id: &str) -> Option<TrayAction> {
+    match id {
+        COPY_NEW => Some(TrayAction::CopyToken { ttl_hours: None }),
+        COPY_HOUR => Some(TrayAction::CopyToken { ttl_hours: Some(1) }),
+        OPEN => Some(TrayAction::Open),
+        QUIT => Some(TrayAction::Quit),
+        _ => None,
+    }
+}
+
+/// A desktop notification to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The headline.
+    pub title: String,
+    /// The detail.
+    pub body: String,
+}
+
+/// Mints a token from the tray, copies it (marked secret) and says when it expires;
+/// `local_time` formats Unix seconds for the notification. On failure the notice says why.
+pub fn copy_token<C: ClipboardText>(
+    state: &AppState,
+    clipboard: &ClipboardGuard<C>,
+    ttl_hours: Option<i64>,
+    local_time: &dyn Fn(u64) -> String,
+) -> Result<(CopyTicket, Notice), Notice> {
+    let minted = state
+        .mint(ttl_hours, None, MintSource::Tray, None)
+        .map_err(|e| Notice {
+            title: "No session token".into(),
+            body: e.to_string(),
+        })?;
+    let ticket = clipboard.copy_secret(&minted.token).map_err(|e| Notice {
+        title: "Session token not copied".into(),
+        body: e,
+    })?;
+    let clear = state.config().clipboard_clear_seconds;
+    let clear_note = if clear == 0 {
+        String::new()
+    } else {
+        format!(" Cleared from the clipboard in {clear} s.")
+    };
+    Ok((
+        ticket,
+        Notice {
+            title: "Session token copied".into(),
+            body: format!(
+                "Valid until {} ({} h).{clear_note}",
+                local_time(minted.expires_at),
+                minted.ttl_hours
+            ),
+        },
+    ))
+}
+
+/// The text of the disabled server line.
+pub fn server_line(status: &ServerStatus) -> String {
+    match status {
+        ServerStatus::Starting => "Server: starting…".into(),
+        ServerStatus::Listening { port, .. } => format!("Server: listening on port {port}"),
+        ServerStatus::Failed {
+            port,
+            port_in_use: true,
+            ..
+        } => format!("Server: port {port} is in use"),
+        ServerStatus::Failed { port, .. } => format!("Server: cannot listen on port {port}"),
+        ServerStatus::Stopped => "Server: stopped".into(),
+    }
+}
+
+/// Builds the tray icon and menu. `on_action` runs each menu choice (and a left click, where
+/// the platform reports one, as [`TrayAction::Open`]). Returns the server line to update.
+pub fn create_tray(
+    app: &AppHandle,
+    on_action: fn(&AppHandle, TrayAction),
+) -> tauri::Result<MenuItem<Wry>> {
+    let server = MenuItem::with_id(
+        app,
+        SERVER_STATE,
+        server_line(&ServerStatus::Starting),
+        false,
+        None::<&str>,
+    )?;
+    let menu = Menu::with_items(
+        app,
+        &[
+            &MenuItem::with_id(app, COPY_NEW, "Copy new session token", true, None::<&str>)?,
+            &MenuItem::with_id(app, COPY_HOUR, "Copy 1-hour token", true, None::<&str>)?,
+            &PredefinedMenuItem::separator(app)?,
+            &MenuItem::with_id(app, OPEN, "Open PawKey", true, None::<&str>)?,
+            &server,
+            &PredefinedMenuItem::separator(app)?,
+            &MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?,
+        ],
+    )?;
+    TrayIconBuilder::with_id("pawkey")
+        .icon(Image::from_bytes(include_bytes!("../../icons/tray.png"))?)
+        .tooltip("PawKey")
+        .menu(&menu)
+        .show_menu_on_left_click(false)
+        .on_menu_event(move |app, event| {
+            if let Some(action) = action_for(event.id().as_ref()) {
+                on_action(app, action);
+            }
+        })
+        .on_tray_icon_event(move |tray, event| {
+            // Linux (AppIndicator) reports no clicks: the menu opens instead, and its
+            // "Open PawKey" item does the same.
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                on_action(tray.app_handle(), TrayAction::Open);
+            }
+        })
+        .build(app)?;
+    Ok(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clipboard::tests::FakeClipboard;
+    use pawkey_core::config::Config;
+    use pawkey_core::store::MemoryStore;
+    use std::sync::Arc;
+
+    fn state() -> AppState {
+        AppState::builder(Config::default(), Arc::new(MemoryStore::default())).open()
+    }
+
+    fn fake_time(unix: u64) -> String {
+        format!("T{unix}")
+    }
+
+    #[test]
+    fn menu_ids_map_to_actions() {
+        assert_eq!(
+            action_for(COPY_NEW),
+            Some(TrayAction::CopyToken { ttl_hours: None })
+        );
+        assert_eq!(
+            action_for(COPY_HOUR),
+            Some(TrayAction::CopyToken { ttl_hours: Some(1) })
+        );
+        assert_eq!(action_for(OPEN), Some(TrayAction::Open));
+        assert_eq!(action_for(QUIT), Some(TrayAction::Quit));
+        assert_eq!(action_for(SERVER_STATE), None);
+        assert_eq!(action_for("nonsense"), None);
+    }
+
+    #[test]
+    fn copy_new_token_copies_a_working_token_and_says_when_it_expires() {
+        let state = state();
+        let fake = FakeClipboard::default();
+        let guard = ClipboardGuard::new(fake.clone());
+        let (_, notice) = copy_token(&state, &guard, None, &fake_time).unwrap();
+
+        let token = fake.text().expect("a token on the clipboard");
+        assert!(fake.marked_secret());
+        let expires = state.verify(&token).expect("the copied token verifies");
+        assert_eq!(notice.title, "Session token copied");
+        assert_eq!(
+            notice.body,
+            format!("Valid until T{expires} (24 h). Cleared from the clipboard in 30 s.")
+        );
+        let recent = state.audit().recent();
+        assert_eq!(recent.len(), 1);
+        assert_eq!(recent[0].source, MintSource::Tray);
+        assert_eq!(recent[0].expires_at, expires);
+    }
+
+    #[test]
+    fn copy_one_hour_token_lasts_one_hour() {
+        let state = state();
+        let fake = FakeClipboard::default();
+        let guard = ClipboardGuard::new(fake.clone());
+        let (_, notice) = copy_token(&state, &guard, Some(1), &fake_time).unwrap();
+        let expires = state.verify(&fake.text().unwrap()).unwrap();
+        let minted_at = state.audit().recent()[0].minted_at;
+        assert_eq!(expires - minted_at, 3600);
+        assert!(notice.body.contains("(1 h)"), "{}", notice.body);
+    }
+
+    #[test]
+    fn copy_without_a_master_explains_and_leaves_the_clipboard() {
+        let store = Arc::new(MemoryStore::default());
+        store.fail_writes(true);
+        let state = AppState::builder(Config::default(), store).open();
+        let fake = FakeClipboard::default();
+        fake.user_copies("mine");
+        let guard = ClipboardGuard::new(fake.clone());
+        let notice = copy_token(&state, &guard, None, &fake_time).unwrap_err();
+        assert_eq!(notice.title, "No session token");
+        assert!(notice.body.contains("no master token"), "{}", notice.body);
+        assert_eq!(fake.text().as_deref(), Some("mine"));
+    }
+
+    #[test]
+    fn server_line_names_the_port_and_the_problem() {
+        assert_eq!(
+            server_line(&ServerStatus::Listening {
+                urls: vec!["http://127.0.0.1:8000".into()],
+                port: 8000
+            }),
+            "Server: listening on port 8000"
+        );
+        assert_eq!(
+            server_line(&ServerStatus::Failed {
+                port: 8000,
+                message: "in use".into(),
+                port_in_use: true
+            }),
+            "Server: port 8000 is in use"
+        );
+        assert_eq!(server_line(&ServerStatus::Stopped), "Server: stopped");
+    }
+}

@@ -1,0 +1,848 @@
+//! End-to-end tests through the real window: tauri-driver + WebKitWebDriver drive the debug
+//! `pawkey` binary under Xvfb, with a real gnome-keyring on a private D-Bus session
+//! (`make test` sets all of that up). Each test launches its own isolated PawKey; launches
+//! are serialized (see `support`). Screenshots of the main states go to `docs/screenshots/`.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{App, Options, OtherCopy, clipboard_text, curl, eventually, free_port, x11};
+
+fn is_session_token(t: &str) -> bool {
+    let Some(rest) = t.strip_prefix("session:") else {
+        return false;
+    };
+    let Some((exp, sig)) = rest.split_once(':') else {
+        return false;
+    };
+    exp.len() >= 10
+        && exp.bytes().all(|b| b.is_ascii_digit())
+        && sig.len() == 64
+        && sig.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Polls an async check on the window for up to the UI timeout.
+async fn eventually_async<'a, F, Fut>(app: &'a App, what: &str, check: F)
+where
+    F: Fn(&'a App) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + support::UI_TIMEOUT;
+    while !check(app).await {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not within {:?}",
+            support::UI_TIMEOUT
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+fn base(app: &App) -> String {
+    format!("http://127.0.0.1:{}", app.sandbox.port)
+}
+
+/// Clicks "New session" and returns the token the window shows.
+async fn mint_in_window(app: &App, previous: Option<&str>) -> String {
+    app.click("#new-session").await;
+    app.wait_for_text("#token", "a new session token", |t| {
+        is_session_token(t) && Some(t) != previous
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_1_launch_shows_server_listening_and_keychain_ok() {
+    let app = App::launch(Options::default()).await;
+    let port = app.sandbox.port;
+
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    let server = app.text("#server-status").await;
+    assert!(
+        server.contains(&format!("http://127.0.0.1:{port}")),
+        "{server}"
+    );
+    app.wait_for_attr("#master-status", "data-state", "ok")
+        .await;
+    let master = app.text("#master-status").await;
+    assert!(master.contains("OS keychain — OK"), "{master}");
+    assert_eq!(
+        app.text("#version").await,
+        format!("v{}", pawkey_core::VERSION)
+    );
+    assert!(!app.visible("#port-banner").await);
+    assert!(!app.visible("#keychain-banner").await);
+
+    // The real window is titled PawKey and shown.
+    let windows = x11::windows_titled("PawKey");
+    assert!(
+        windows.iter().any(|w| x11::is_viewable(*w)),
+        "no visible window titled PawKey"
+    );
+
+    let health = curl("GET", &format!("{}/api/health", base(&app)), None);
+    assert_eq!(health.status, 200, "{}", health.body);
+    assert_eq!(health.json()["version"], pawkey_core::VERSION);
+
+    // First run created the master token in the keychain entry the window names.
+    assert_eq!(app.sandbox.stored_master().len(), 64);
+    let location = app.text("#master-location").await;
+    assert!(location.contains(&app.sandbox.service), "{location}");
+
+    app.screenshot("main-window").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_2_new_session_mints_a_token_the_server_accepts_and_lists_it() {
+    let app = App::launch(Options::default()).await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    assert_eq!(app.count("#recent-body tr").await, 0);
+    assert!(app.visible("#recent-empty").await);
+
+    // Default lifetime: 24 hours.
+    let token = mint_in_window(&app, None).await;
+    let verify = curl(
+        "GET",
+        &format!("{}/api/auth/verify", base(&app)),
+        Some(&token),
+    );
+    assert_eq!(verify.status, 200, "{}", verify.body);
+    let left = verify.json()["expires_in_seconds"].as_u64().unwrap();
+    assert!((24 * 3600 - 60..=24 * 3600).contains(&left), "{left}");
+
+    let countdown = app
+        .wait_for_text("#countdown", "a running countdown", |t| {
+            t.starts_with("23:59:")
+        })
+        .await;
+    assert!(countdown.ends_with("left"), "{countdown}");
+    assert!(app.text("#expires-at").await.starts_with("valid until "));
+
+    // The recent list shows a window entry with this token's fingerprint.
+    let fingerprint = pawkey_core::token::fingerprint(&token);
+    let row = format!("#recent-body tr[data-fingerprint='{fingerprint}']");
+    assert_eq!(
+        app.attr(&row, "data-source").await.as_deref(),
+        Some("window")
+    );
+    let row_text = app.text(&row).await;
+    assert!(
+        row_text.contains("window") && row_text.contains("active"),
+        "{row_text}"
+    );
+    assert!(!app.visible("#recent-empty").await);
+    app.screenshot("new-session").await;
+
+    // The TTL picker: 1 hour.
+    app.select("#ttl", "1").await;
+    let one_hour = mint_in_window(&app, Some(&token)).await;
+    let verify = curl(
+        "GET",
+        &format!("{}/api/auth/verify", base(&app)),
+        Some(&one_hour),
+    );
+    let left = verify.json()["expires_in_seconds"].as_u64().unwrap();
+    assert!((3600 - 60..=3600).contains(&left), "{left}");
+
+    // A custom lifetime above the configured maximum is refused inline, with the reason.
+    app.select("#ttl", "custom").await;
+    app.type_into("#ttl-custom", "30").await;
+    app.click("#new-session").await;
+    let error = app
+        .wait_for_text("#ttl-error", "an inline error", |t| !t.is_empty())
+        .await;
+    assert!(error.contains("1 to 24 hours"), "{error}");
+    assert_eq!(app.text("#token").await, one_hour, "nothing new was minted");
+    app.type_into("#ttl-custom", "3").await;
+
+    // Ctrl+N mints (with the custom 3 hours), Ctrl+Shift+C copies.
+    app.press_ctrl('n', false).await;
+    let by_keyboard = app
+        .wait_for_text("#token", "a token minted with Ctrl+N", |t| {
+            is_session_token(t) && t != one_hour
+        })
+        .await;
+    let verify = curl(
+        "GET",
+        &format!("{}/api/auth/verify", base(&app)),
+        Some(&by_keyboard),
+    );
+    let left = verify.json()["expires_in_seconds"].as_u64().unwrap();
+    assert!((3 * 3600 - 60..=3 * 3600).contains(&left), "{left}");
+    let _other = OtherCopy::new("not the token");
+    app.press_ctrl('c', true).await;
+    eventually(
+        "Ctrl+Shift+C puts the token on the clipboard",
+        Duration::from_secs(5),
+        || clipboard_text() == by_keyboard,
+    )
+    .await;
+
+    assert_eq!(app.count("#recent-body tr[data-source='window']").await, 3);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_3_copy_then_clear_after_timeout_only_if_still_ours() {
+    let app = App::launch(Options {
+        clipboard_clear_seconds: Some(2),
+        ..Options::default()
+    })
+    .await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+
+    // New session copies at once; the Copy button copies again.
+    let token = mint_in_window(&app, None).await;
+    assert_eq!(clipboard_text(), token);
+    let cleared = eventually("the clipboard is cleared", Duration::from_secs(6), || {
+        clipboard_text().is_empty()
+    })
+    .await;
+    assert!(
+        cleared >= Duration::from_millis(1000),
+        "cleared too early: {cleared:?}"
+    );
+    app.wait_for_text("#copy-note", "the cleared note", |t| {
+        t == "Cleared from the clipboard."
+    })
+    .await;
+
+    app.click("#copy-token").await;
+    eventually("Copy puts the token back", Duration::from_secs(3), || {
+        clipboard_text() == token
+    })
+    .await;
+    let note = app.text("#copy-note").await;
+    assert!(
+        note.starts_with("Session token copied to the clipboard — cleared in"),
+        "{note}"
+    );
+    app.screenshot("copied").await;
+    eventually(
+        "the clipboard is cleared again",
+        Duration::from_secs(6),
+        || clipboard_text().is_empty(),
+    )
+    .await;
+
+    // Copy, then the user copies something else: it is left alone.
+    app.click("#copy-token").await;
+    eventually("Copy puts the token back", Duration::from_secs(3), || {
+        clipboard_text() == token
+    })
+    .await;
+    let other = OtherCopy::new("the user's own text");
+    app.wait_for_text_within(
+        "#copy-note",
+        "the left-alone note",
+        Duration::from_secs(6),
+        |t| t.starts_with("Left the clipboard alone"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(clipboard_text(), "the user's own text");
+    drop(other);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_4_http_mint_appears_in_the_recent_list_within_a_second() {
+    let app = App::launch(Options::default()).await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    let master = app.sandbox.stored_master();
+
+    let minted = curl(
+        "POST",
+        &format!("{}/api/auth/session", base(&app)),
+        Some(&master),
+    );
+    let after_response = Instant::now();
+    assert_eq!(minted.status, 200, "{}", minted.body);
+    let token = minted.json()["session_token"].as_str().unwrap().to_owned();
+    let fingerprint = pawkey_core::token::fingerprint(&token);
+    let selector = format!("#recent-body tr[data-fingerprint='{fingerprint}']");
+    loop {
+        if app.visible(&selector).await {
+            break;
+        }
+        assert!(
+            after_response.elapsed() < Duration::from_secs(1),
+            "the HTTP mint did not appear within a second"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let took = after_response.elapsed();
+    assert_eq!(
+        app.attr(&selector, "data-source").await.as_deref(),
+        Some("http")
+    );
+    let text = app.text(&selector).await;
+    assert!(text.contains("HTTP · 127.0.0.1"), "{text}");
+    eprintln!("HTTP mint visible in the window {took:?} after the response");
+
+    // Two more at once: each mint is its own row, even when they fall in the same second
+    // (and so carry the same token).
+    for _ in 0..2 {
+        let again = curl(
+            "POST",
+            &format!("{}/api/auth/session", base(&app)),
+            Some(&master),
+        );
+        assert_eq!(again.status, 200, "{}", again.body);
+    }
+    eventually_async(&app, "three HTTP rows", |app| async move {
+        app.count("#recent-body tr[data-source='http']").await == 3
+    })
+    .await;
+
+    // A wrong master mints nothing and adds nothing.
+    let refused = curl(
+        "POST",
+        &format!("{}/api/auth/session", base(&app)),
+        Some("not-the-master-token"),
+    );
+    assert_eq!(refused.status, 401);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.count("#recent-body tr").await, 3);
+    app.screenshot("recent-sessions").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_5_rotate_in_the_window_revokes_earlier_tokens() {
+    let app = App::launch(Options::default()).await;
+    app.wait_for_attr("#master-status", "data-state", "ok")
+        .await;
+    let before = app.sandbox.stored_master();
+
+    // Reveal shows the master from the keychain, and hides it again by itself.
+    assert!(app.text("#master-value").await.starts_with("••••"));
+    app.click("#reveal-master").await;
+    app.wait_for_text("#master-value", "the revealed master", |t| t == before)
+        .await;
+    app.wait_for_text_within(
+        "#master-value",
+        "the master hidden again",
+        Duration::from_secs(13),
+        |t| t.starts_with("••••"),
+    )
+    .await;
+
+    let old = mint_in_window(&app, None).await;
+    let verify = |t: &str| curl("GET", &format!("{}/api/auth/verify", base(&app)), Some(t));
+    assert_eq!(verify(&old).status, 200);
+
+    // Rotate asks first, and Cancel changes nothing.
+    app.click("#rotate-master").await;
+    let dialog = app
+        .wait_for_text("#rotate-dialog", "the confirmation", |t| {
+            t.contains("Every session token minted so far stops working")
+        })
+        .await;
+    assert!(dialog.contains("Rotate the master token?"), "{dialog}");
+    app.screenshot("rotate-confirm").await;
+    app.click("#rotate-cancel").await;
+    assert!(!app.visible("#rotate-dialog").await);
+    assert_eq!(app.sandbox.stored_master(), before);
+    assert_eq!(verify(&old).status, 200);
+
+    app.click("#rotate-master").await;
+    app.click("#rotate-confirm").await;
+    app.wait_for_text("#master-note", "the rotated note", |t| {
+        t.starts_with("Rotated.")
+    })
+    .await;
+    let after = app.sandbox.stored_master();
+    assert_ne!(after, before, "the keychain holds a new master");
+    let rejected = verify(&old);
+    assert_eq!(rejected.status, 401, "{}", rejected.body);
+    // The window no longer offers the revoked token.
+    assert!(app.text("#token").await.contains("rotated"));
+
+    let new = mint_in_window(&app, None).await;
+    assert_eq!(verify(&new).status, 200);
+    // The new master mints over HTTP; the old one no longer does.
+    let session = format!("{}/api/auth/session", base(&app));
+    assert_eq!(curl("POST", &session, Some(&after)).status, 200);
+    assert_eq!(curl("POST", &session, Some(&before)).status, 401);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_6_taken_port_is_reported_and_a_new_port_moves_the_server() {
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = squatter.local_addr().unwrap().port();
+    let app = App::launch(Options {
+        port: Some(taken),
+        ..Options::default()
+    })
+    .await;
+
+    app.wait_for_attr("#server-status", "data-state", "failed")
+        .await;
+    assert!(app.visible("#port-banner").await);
+    let message = app.text("#port-message").await;
+    assert!(
+        message.contains(&format!("port {taken}")) && message.contains("already in use"),
+        "{message}"
+    );
+    let suggested = app.prop("#port-retry", "value").await.unwrap_or_default();
+    assert!(
+        suggested.parse::<u16>().is_ok(),
+        "a port is offered: {suggested:?}"
+    );
+    app.screenshot("port-in-use").await;
+
+    // The app stays up: the window still mints.
+    let token = mint_in_window(&app, None).await;
+    assert!(is_session_token(&token));
+
+    // Another taken port is refused inline and changes nothing.
+    let second_squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let also_taken = second_squatter.local_addr().unwrap().port();
+    app.type_into("#port-retry", &also_taken.to_string()).await;
+    app.click("#port-retry-button").await;
+    let error = app
+        .wait_for_text("#port-retry-error", "an inline port error", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert!(error.contains("already in use"), "{error}");
+    assert!(!app.sandbox.config_file().exists());
+
+    // A free port moves the server there at once, and is saved.
+    let first = free_port();
+    app.type_into("#port-retry", &first.to_string()).await;
+    app.click("#port-retry-button").await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    assert!(!app.visible("#port-banner").await);
+    let health = curl("GET", &format!("http://127.0.0.1:{first}/api/health"), None);
+    assert_eq!(health.status, 200, "{}", health.body);
+    let saved = std::fs::read_to_string(app.sandbox.config_file()).unwrap();
+    assert!(saved.contains(&format!("port = {first}")), "{saved}");
+
+    // Invalid settings are refused inline, each with its reason, and nothing is saved.
+    app.type_into("#set-port", "99999").await;
+    app.type_into("#set-ttl", "0").await;
+    let enter = char::from(fantoccini::key::Key::Enter);
+    app.type_into(
+        "#set-origins",
+        &format!("http://ok:1{enter}http://bad/path"),
+    )
+    .await;
+    app.click("#save-settings").await;
+    let port_error = app
+        .wait_for_text("#err-port", "a port error", |t| !t.is_empty())
+        .await;
+    assert!(
+        port_error.contains("\"99999\" is not a port number"),
+        "{port_error}"
+    );
+    assert!(
+        app.text("#err-ttl_hours")
+            .await
+            .contains("0 is out of range")
+    );
+    let origins_error = app.text("#err-allowed_origins").await;
+    assert!(
+        origins_error.starts_with("\"http://bad/path\": expected scheme://host[:port]"),
+        "only the bad line is named: {origins_error}"
+    );
+    assert_eq!(
+        app.attr("#set-port", "aria-invalid").await.as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.sandbox.config_file()).unwrap(),
+        saved
+    );
+    app.screenshot("settings-invalid").await;
+
+    // Fixing them and saving moves the server again; the old port stops answering.
+    let second = free_port();
+    app.type_into("#set-port", &second.to_string()).await;
+    app.type_into("#set-ttl", "48").await;
+    app.type_into("#set-origins", "http://127.0.0.1:8888").await;
+    app.click("#save-settings").await;
+    app.wait_for_text("#settings-note", "the saved note", |t| t == "Saved.")
+        .await;
+    let server = app.text("#server-status").await;
+    assert!(server.contains(&format!(":{second}")), "{server}");
+    assert_eq!(
+        curl(
+            "GET",
+            &format!("http://127.0.0.1:{second}/api/health"),
+            None
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        curl("GET", &format!("http://127.0.0.1:{first}/api/health"), None).status,
+        0,
+        "nothing answers on the old port"
+    );
+    let saved = std::fs::read_to_string(app.sandbox.config_file()).unwrap();
+    assert!(saved.contains(&format!("port = {second}")), "{saved}");
+    assert!(saved.contains("ttl_hours = 48"), "{saved}");
+    // The TTL picker follows the new maximum: 24 h is offered, 7 days (168 h) is not.
+    assert_eq!(app.attr("#ttl option[value='24']", "disabled").await, None);
+    assert_eq!(
+        app.attr("#ttl option[value='168']", "disabled")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    drop(squatter);
+    drop(second_squatter);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_7_close_hides_to_tray_and_a_second_launch_focuses_the_first_window() {
+    let notifications = support::notifications::FakeNotifications::start();
+    let app = App::launch(Options::default()).await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    let token = mint_in_window(&app, None).await;
+
+    let window = *x11::windows_titled("PawKey")
+        .iter()
+        .find(|w| x11::is_viewable(**w))
+        .expect("a visible PawKey window");
+
+    // Closing hides the window; PawKey keeps serving and says so, once.
+    x11::request_close(window);
+    eventually("the window hides", Duration::from_secs(5), || {
+        !x11::is_viewable(window)
+    })
+    .await;
+    eventually(
+        "the still-running notification",
+        Duration::from_secs(5),
+        || {
+            notifications
+                .shown()
+                .iter()
+                .any(|(summary, _)| summary == "PawKey is still running")
+        },
+    )
+    .await;
+    assert_eq!(app.sandbox.app_pids().len(), 1, "PawKey is still running");
+    let health = curl("GET", &format!("{}/api/health", base(&app)), None);
+    assert_eq!(health.status, 200);
+
+    // A second launch: no second app or server; the first window comes back, focused.
+    x11::unfocus_all();
+    let started = Instant::now();
+    let second = app
+        .sandbox
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("second launch");
+    let output = tokio::task::spawn_blocking(move || second.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "second launch exited with {:?}",
+        output.status
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("listening"), "{stderr}");
+    eventually(
+        "the first window is shown again",
+        Duration::from_secs(5),
+        || x11::is_viewable(window),
+    )
+    .await;
+    eventually(
+        "the first window has the focus",
+        Duration::from_secs(5),
+        || x11::has_focus(window),
+    )
+    .await;
+    assert_eq!(app.sandbox.app_pids().len(), 1, "still one PawKey");
+    assert_eq!(
+        x11::windows_titled("PawKey")
+            .iter()
+            .filter(|w| x11::is_viewable(**w))
+            .count(),
+        1
+    );
+    // Same app, same state: the token from before is still on screen and valid.
+    assert_eq!(app.text("#token").await, token);
+    let verify = curl(
+        "GET",
+        &format!("{}/api/auth/verify", base(&app)),
+        Some(&token),
+    );
+    assert_eq!(verify.status, 200);
+
+    // Closing again does not repeat the notification.
+    let before = notifications.shown().len();
+    x11::request_close(window);
+    eventually("the window hides again", Duration::from_secs(5), || {
+        !x11::is_viewable(window)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(notifications.shown().len(), before);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quit_clears_our_token_from_the_clipboard_and_stops_the_server() {
+    // Clearing on quit only: the timer never fires.
+    let app = App::launch(Options {
+        clipboard_clear_seconds: Some(0),
+        ..Options::default()
+    })
+    .await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    let token = mint_in_window(&app, None).await;
+    assert_eq!(clipboard_text(), token);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        clipboard_text(),
+        token,
+        "0 means never cleared by the timer"
+    );
+
+    let pids = app.sandbox.app_pids();
+    assert_eq!(pids.len(), 1);
+    // SIGTERM takes the same path as Quit in the tray.
+    let pid = pids[0];
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    eventually("PawKey exits", Duration::from_secs(15), || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| s.contains(") Z "))
+                .unwrap_or(true)
+    })
+    .await;
+    assert_eq!(clipboard_text(), "", "our token was cleared on quit");
+    assert_eq!(
+        curl("GET", &format!("{}/api/health", base(&app)), None).status,
+        0,
+        "the server is gone"
+    );
+    assert!(
+        app.log().contains("server stopped; exiting"),
+        "{}",
+        app.log()
+    );
+    app.close().await;
+
+    // Quitting leaves what the user copied since alone.
+    let app = App::launch(Options {
+        clipboard_clear_seconds: Some(0),
+        ..Options::default()
+    })
+    .await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    mint_in_window(&app, None).await;
+    let _other = OtherCopy::new("copied after the token");
+    let pid = app.sandbox.app_pids()[0];
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    eventually("PawKey exits", Duration::from_secs(15), || {
+        app.sandbox.app_pids().is_empty()
+    })
+    .await;
+    assert_eq!(clipboard_text(), "copied after the token");
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn master_import_by_paste_and_from_pocketpaws_file() {
+    let app = App::launch(Options::default()).await;
+    app.wait_for_attr("#master-status", "data-state", "ok")
+        .await;
+
+    // A bad paste is refused inline with the reason.
+    app.type_into("#import-token", "short").await;
+    app.click("#import-button").await;
+    let error = app
+        .wait_for_text("#import-error", "an import error", |t| !t.is_empty())
+        .await;
+    assert!(error.contains("too short"), "{error}");
+
+    let pasted = "0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f";
+    app.type_into("#import-token", pasted).await;
+    app.click("#import-button").await;
+    app.wait_for_text("#master-note", "the imported note", |t| {
+        t.starts_with("Imported.")
+    })
+    .await;
+    assert_eq!(app.sandbox.stored_master(), pasted);
+    assert_eq!(app.text("#import-error").await, "");
+
+    // Without PocketPaw's file the button says what to do.
+    app.click("#import-pocketpaw").await;
+    let error = app
+        .wait_for_text("#import-error", "a missing-file error", |t| {
+            t.contains("access_token")
+        })
+        .await;
+    assert!(error.contains("is PocketPaw installed"), "{error}");
+
+    let pocketpaw = app.sandbox.home().join(".pocketpaw");
+    std::fs::create_dir_all(&pocketpaw).unwrap();
+    let from_file = "7d1c2e3f-4a5b-4c6d-8e9f-a0b1c2d3e4f5";
+    std::fs::write(pocketpaw.join("access_token"), format!("{from_file}\n")).unwrap();
+    app.click("#import-pocketpaw").await;
+    app.wait_for_text("#master-note", "the imported note", |t| {
+        t.starts_with("Imported.")
+    })
+    .await;
+    assert_eq!(app.sandbox.stored_master(), from_file);
+    let minted = curl(
+        "POST",
+        &format!("{}/api/auth/session", base(&app)),
+        Some(from_file),
+    );
+    assert_eq!(minted.status, 200, "{}", minted.body);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_at_login_toggle_writes_the_autostart_entry() {
+    let app = App::launch(Options::default()).await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    let entry = app.sandbox.home().join(".config/autostart/PawKey.desktop");
+    assert!(!entry.exists());
+    assert!(!app.selected("#set-login").await);
+
+    app.click("#set-login").await;
+    app.click("#save-settings").await;
+    app.wait_for_text("#settings-note", "the saved note", |t| t == "Saved.")
+        .await;
+    let desktop = std::fs::read_to_string(&entry).expect("autostart entry written");
+    assert!(desktop.contains("Exec="), "{desktop}");
+    assert!(
+        desktop.contains(support::app_binary().to_str().unwrap()),
+        "{desktop}"
+    );
+
+    app.click("#set-login").await;
+    app.click("#save-settings").await;
+    eventually(
+        "the autostart entry is removed",
+        Duration::from_secs(5),
+        || !entry.exists(),
+    )
+    .await;
+    app.close().await;
+}
+
+#[test]
+fn cli_subcommands_behave_like_pawkeyd() {
+    let sandbox = support::Sandbox::new(&Options::default());
+    let run = |args: &[&str]| {
+        let out = sandbox.command().args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, stdout, _) = run(&["--version"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.trim().ends_with(pawkey_core::VERSION), "{stdout}");
+
+    // `token` opens no window: it prints one token, which `verify` accepts.
+    let (code, token, stderr) = run(&["token", "--ttl-hours", "2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let token = token.trim();
+    assert!(is_session_token(token), "{token}");
+    let (code, verdict, _) = run(&["verify", token]);
+    assert_eq!(code, Some(0));
+    assert!(verdict.starts_with("valid: expires"), "{verdict}");
+    assert_eq!(sandbox.stored_master().len(), 64);
+
+    let (code, status, _) = run(&["status"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        status.contains(&format!("service {}", sandbox.service)),
+        "{status}"
+    );
+    assert!(
+        status.contains(&format!("port {}", sandbox.port)),
+        "{status}"
+    );
+
+    let (code, _, stderr) = run(&["token", "--ttl-hours", "9999"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("ttl_hours must be between 1 and 24"),
+        "{stderr}"
+    );
+}
+
+/// Relative luminance (0–255) of the page background, and the CSS colour.
+async fn background_luminance(app: &App) -> (f64, String) {
+    let rgb = app
+        .execute("return getComputedStyle(document.body).backgroundColor")
+        .await;
+    let rgb = rgb.as_str().unwrap().to_owned();
+    let parts: Vec<f64> = rgb
+        .trim_start_matches("rgba(")
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .take(3)
+        .map(|p| p.trim().parse().unwrap())
+        .collect();
+    (
+        0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2],
+        rgb,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_follows_a_dark_desktop_theme() {
+    let light = App::launch(Options::default()).await;
+    light
+        .wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    let (l, rgb) = background_luminance(&light).await;
+    assert!(l > 200.0, "light theme background {rgb}");
+    light.close().await;
+
+    let dark = App::launch(Options {
+        env: vec![("GTK_THEME".into(), "Adwaita:dark".into())],
+        ..Options::default()
+    })
+    .await;
+    dark.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    let (l, rgb) = background_luminance(&dark).await;
+    assert!(l < 60.0, "dark theme background {rgb}");
+    mint_in_window(&dark, None).await;
+    dark.screenshot("main-window-dark").await;
+    dark.close().await;
+}

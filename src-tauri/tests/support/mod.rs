@@ -1,0 +1,1044 @@
+//! Test kit for driving the real PawKey window through tauri-driver and WebKitWebDriver.
+//!
+//! Every launch is isolated: its own config file, data directory, HOME, keychain service
+//! (random, deleted afterwards) and port. Launches run one at a time (a process-wide lock):
+//! the single-instance plugin and the shared X display allow only one PawKey at once.
+//! Needs an X display, a D-Bus session with a Secret Service, `tauri-driver`,
+//! `WebKitWebDriver`, `xclip` and `curl` — `make test` provides them all.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use pawkey_core::secret::MasterToken;
+use pawkey_core::store::{KEYRING_ACCOUNT, KeyringStore, MasterStore};
+use serde_json::json;
+
+/// Progress lines on stderr (shown for failed tests, or all with `--nocapture`).
+pub fn trace(step: &str) {
+    use std::sync::OnceLock;
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = START.get_or_init(Instant::now);
+    eprintln!("[e2e {:>7.2}s] {step}", start.elapsed().as_secs_f64());
+}
+
+/// One PawKey at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// How long to wait for something a user would see.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(15);
+/// Longest a single WebDriver call may take.
+const WD_CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The debug `pawkey` binary cargo built for these tests.
+pub fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_pawkey"))
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral port")
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Ok(found) = which("tauri-driver") {
+        return found;
+    }
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .expect("HOME or CARGO_HOME is set");
+    let path = home.join("bin").join("tauri-driver");
+    assert!(
+        path.exists(),
+        "tauri-driver is not installed: run scripts/install-test-tools-desktop.sh (make test does)"
+    );
+    path
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.is_file())
+        })
+        .ok_or(())
+}
+
+/// How to launch the app.
+#[derive(Default)]
+pub struct Options {
+    /// Port for the embedded server (default: a free one).
+    pub port: Option<u16>,
+    /// `PAWKEY_CLIPBOARD_CLEAR_SECONDS`.
+    pub clipboard_clear_seconds: Option<u32>,
+    /// A master token to put in the keychain before launch.
+    pub master: Option<String>,
+    /// Extra environment variables for the app.
+    pub env: Vec<(String, String)>,
+}
+
+/// Everything one launch owns on disk and in the keychain.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub service: String,
+    pub env: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    /// A fresh sandbox (with a random keychain service, deleted on drop).
+    pub fn new(options: &Options) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("pawkey-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        let port = options.port.unwrap_or_else(free_port);
+        let mut nonce = [0u8; 8];
+        getrandom(&mut nonce);
+        let service = format!(
+            "pawkey-e2e-{}",
+            nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let home = dir.path().join("home");
+        for sub in [".config", ".cache", ".local/share"] {
+            std::fs::create_dir_all(home.join(sub)).expect("home dirs");
+        }
+        let mut env = vec![
+            (
+                "PAWKEY_CONFIG".into(),
+                dir.path().join("config.toml").display().to_string(),
+            ),
+            (
+                "PAWKEY_DATA_DIR".into(),
+                dir.path().join("data").display().to_string(),
+            ),
+            ("PAWKEY_KEYRING_SERVICE".into(), service.clone()),
+            ("PAWKEY_PORT".into(), port.to_string()),
+            ("HOME".into(), home.display().to_string()),
+            (
+                "XDG_CONFIG_HOME".into(),
+                home.join(".config").display().to_string(),
+            ),
+            (
+                "XDG_CACHE_HOME".into(),
+                home.join(".cache").display().to_string(),
+            ),
+            ("RUST_LOG".into(), "info".into()),
+        ];
+        if let Some(s) = options.clipboard_clear_seconds {
+            env.push(("PAWKEY_CLIPBOARD_CLEAR_SECONDS".into(), s.to_string()));
+        }
+        env.extend(options.env.iter().cloned());
+        let sandbox = Sandbox {
+            dir,
+            port,
+            service,
+            env,
+        };
+        if let Some(master) = &options.master {
+            sandbox
+                .keychain()
+                .save(&MasterToken::parse(master.clone()).expect("valid master"))
+                .expect("seed the keychain");
+        }
+        sandbox
+    }
+
+    /// The keychain entry this launch uses.
+    pub fn keychain(&self) -> KeyringStore {
+        KeyringStore::new(&self.service, KEYRING_ACCOUNT)
+    }
+
+    /// The master token as stored in the keychain.
+    pub fn stored_master(&self) -> String {
+        self.keychain()
+            .load()
+            .expect("keychain readable")
+            .expect("a master token in the keychain")
+            .expose()
+            .to_owned()
+    }
+
+    /// The sandbox's HOME.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// The config file.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    fn log_file(&self) -> PathBuf {
+        self.dir.path().join("app.log")
+    }
+
+    /// Runs the app binary directly (a second launch, or a CLI subcommand).
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(app_binary());
+        cmd.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        cmd
+    }
+
+    /// PawKey processes started with this sandbox's keychain service.
+    pub fn app_pids(&self) -> Vec<u32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        let binary = app_binary();
+        let marker = format!("PAWKEY_KEYRING_SERVICE={}", self.service);
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+                let same_binary = exe.is_some_and(|e| {
+                    e == binary
+                        || e.to_string_lossy()
+                            .trim_end_matches(" (deleted)")
+                            .ends_with("/pawkey")
+                });
+                same_binary
+                    && std::fs::read(format!("/proc/{pid}/environ"))
+                        .map(|env| env.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()))
+                        .unwrap_or(false)
+            })
+            .collect()
+    }
+
+    /// Kills every PawKey this sandbox started (never anything else) and waits until they
+    /// are gone and the single-instance name on the bus is free again, so the next launch
+    /// is not taken for a second instance.
+    pub fn kill_apps(&self) {
+        let pids = self.app_pids();
+        if pids.is_empty() {
+            return;
+        }
+        for pid in pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.app_pids().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        wait_single_instance_free();
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.kill_apps();
+        // On a thread with a deadline: a wedged keyring daemon must not hang the tests.
+        let keychain = self.keychain();
+        let (done, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(keychain.delete());
+        });
+        match wait.recv_timeout(Duration::from_secs(10)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not delete test keychain entry {}: {e}", self.service),
+            Err(_) => eprintln!("deleting test keychain entry {} timed out", self.service),
+        }
+    }
+}
+
+/// The bus name PawKey's single-instance plugin holds while an instance runs.
+const SINGLE_INSTANCE_NAME: &str = "app.pawkey.desktop.SingleInstance";
+
+/// Whether a PawKey instance holds the single-instance name on the session bus.
+pub fn instance_running() -> bool {
+    let conn = zbus::blocking::Connection::session().expect("session bus");
+    let dbus = zbus::blocking::fdo::DBusProxy::new(&conn).expect("bus proxy");
+    let name = zbus::names::BusName::try_from(SINGLE_INSTANCE_NAME).expect("valid bus name");
+    dbus.name_has_owner(name).unwrap_or(false)
+}
+
+/// Waits (up to 10 s) until no PawKey holds the single-instance name.
+pub fn wait_single_instance_free() {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while instance_running() {
+        assert!(
+            Instant::now() < deadline,
+            "another PawKey still holds {SINGLE_INSTANCE_NAME} on the session bus"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Kills the WebKitWebDriver whose command line has `arg` (its unique `--port=N`).
+fn kill_matching(arg: &str) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for pid in entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let mut parts = cmdline.split(|b| *b == 0);
+        let is_driver = parts
+            .next()
+            .is_some_and(|exe| exe.ends_with(b"WebKitWebDriver"));
+        if is_driver && parts.any(|p| p == arg.as_bytes()) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+fn getrandom(buf: &mut [u8]) {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(buf))
+        .expect("read /dev/urandom");
+}
+
+/// A running PawKey with a WebDriver session on its window.
+pub struct App {
+    pub client: Client,
+    pub sandbox: Sandbox,
+    driver: Child,
+    native_port: u16,
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl App {
+    /// Launches PawKey through tauri-driver and waits until its window is ready.
+    pub async fn launch(options: Options) -> App {
+        let serial = SERIAL.lock().await;
+        wait_single_instance_free();
+        let sandbox = Sandbox::new(&options);
+        let driver_port = free_port();
+        let native_port = free_port();
+        let log = std::fs::File::create(sandbox.log_file()).expect("log file");
+        let driver = Command::new(tauri_driver())
+            .args([
+                "--port",
+                &driver_port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .envs(sandbox.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("start tauri-driver");
+        let app = App {
+            // Replaced below once the session exists.
+            client: match connect(driver_port, &sandbox).await {
+                Ok(c) => c,
+                Err(e) => {
+                    let mut driver = driver;
+                    let _ = Command::new("kill")
+                        .args(["-TERM", &driver.id().to_string()])
+                        .status();
+                    std::thread::sleep(Duration::from_secs(1));
+                    let _ = driver.kill();
+                    let _ = driver.wait();
+                    kill_matching(&format!("--port={native_port}"));
+                    panic!(
+                        "no WebDriver session: {e}\n--- log ---\n{}",
+                        std::fs::read_to_string(sandbox.log_file()).unwrap_or_default()
+                    );
+                }
+            },
+            sandbox,
+            driver,
+            native_port,
+            _serial: serial,
+        };
+        app.wait_for_css("body[data-ready='true']").await;
+        trace(&format!("launched {}", app.sandbox.service));
+        app
+    }
+
+    /// The app's own log (stdout and stderr through tauri-driver).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.sandbox.log_file()).unwrap_or_default()
+    }
+
+    /// Ends the WebDriver session and stops everything this launch started.
+    pub async fn close(mut self) {
+        trace(&format!("closing {}", self.sandbox.service));
+        let client = self.client.clone();
+        let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+        self.stop_driver();
+    }
+
+    /// Stops tauri-driver with SIGTERM, on which it stops WebKitWebDriver too (a SIGKILL
+    /// would leave that one running); then makes sure neither is left.
+    fn stop_driver(&mut self) {
+        if let Ok(None) = self.driver.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.driver.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.driver.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.driver.kill();
+            let _ = self.driver.wait();
+        }
+        kill_matching(&format!("--port={}", self.native_port));
+    }
+
+    /// Runs one WebDriver call with a deadline, so a stuck call fails the test with the
+    /// app's log instead of hanging it.
+    async fn wd<T>(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    ) -> T {
+        match tokio::time::timeout(WD_CALL_TIMEOUT, call).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => panic!("{what}: {e}\n--- app log ---\n{}", self.log()),
+            Err(_) => panic!(
+                "{what}: WebDriver did not answer within {WD_CALL_TIMEOUT:?}\n--- app log ---\n{}",
+                self.log()
+            ),
+        }
+    }
+
+    /// One attempt inside a polling loop: `None` on error or timeout.
+    async fn try_wd<T>(
+        call: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    ) -> Option<T> {
+        tokio::time::timeout(WD_CALL_TIMEOUT, call).await.ok()?.ok()
+    }
+
+    /// The element matching `css`, waiting for it to exist.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.wait_for_css(css).await
+    }
+
+    async fn wait_for_css(&self, css: &str) -> fantoccini::elements::Element {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            if let Some(e) = Self::try_wd(self.client.find(Locator::Css(css))).await {
+                return e;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{css} did not appear within {UI_TIMEOUT:?}\n--- app log ---\n{}",
+                    self.log()
+                )
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Clicks the element matching `css`.
+    pub async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.wd(&format!("click {css}"), e.click()).await;
+    }
+
+    /// The visible text of `css`.
+    pub async fn text(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.wd(&format!("text of {css}"), e.text()).await
+    }
+
+    /// An attribute of `css`.
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let e = self.find(css).await;
+        self.wd(&format!("{css}[{name}]"), e.attr(name)).await
+    }
+
+    /// A DOM property of `css` (e.g. an input's `value`).
+    pub async fn prop(&self, css: &str, name: &str) -> Option<String> {
+        let e = self.find(css).await;
+        self.wd(&format!("{css}.{name}"), e.prop(name)).await
+    }
+
+    /// Whether the checkbox or option `css` is selected.
+    pub async fn selected(&self, css: &str) -> bool {
+        let e = self.find(css).await;
+        self.wd(&format!("{css} selected"), e.is_selected()).await
+    }
+
+    /// Picks the option with `value` in the select `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        let e = self.find(css).await;
+        self.wd(
+            &format!("select {value} in {css}"),
+            e.select_by_value(value),
+        )
+        .await;
+    }
+
+    /// How many elements match `css`.
+    pub async fn count(&self, css: &str) -> usize {
+        self.wd(
+            &format!("count {css}"),
+            self.client.find_all(Locator::Css(css)),
+        )
+        .await
+        .len()
+    }
+
+    /// Runs JavaScript in the page and returns its result.
+    pub async fn execute(&self, js: &str) -> serde_json::Value {
+        self.wd("execute script", self.client.execute(js, vec![]))
+            .await
+    }
+
+    /// Whether `css` is displayed.
+    pub async fn visible(&self, css: &str) -> bool {
+        match Self::try_wd(self.client.find(Locator::Css(css))).await {
+            Some(e) => Self::try_wd(e.is_displayed()).await.unwrap_or(false),
+            None => false,
+        }
+    }
+
+    /// Replaces the value of the input `css` with `text`, as a user typing.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.wd(&format!("clear {css}"), e.clear()).await;
+        self.wd(&format!("type into {css}"), e.send_keys(text))
+            .await;
+    }
+
+    /// Waits until `check` holds for the text of `css`; returns that text.
+    pub async fn wait_for_text(
+        &self,
+        css: &str,
+        what: &str,
+        check: impl Fn(&str) -> bool,
+    ) -> String {
+        self.wait_for_text_within(css, what, UI_TIMEOUT, check)
+            .await
+    }
+
+    /// Like [`App::wait_for_text`] with a custom timeout.
+    pub async fn wait_for_text_within(
+        &self,
+        css: &str,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::new();
+        loop {
+            if let Some(e) = Self::try_wd(self.client.find(Locator::Css(css))).await {
+                if let Some(t) = Self::try_wd(e.text()).await {
+                    if check(&t) {
+                        return t;
+                    }
+                    last = t;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{css}: expected {what} within {timeout:?}; last text {last:?}\n--- app log ---\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    }
+
+    /// Waits until the attribute `attr` of `css` equals `value`.
+    pub async fn wait_for_attr(&self, css: &str, attr: &str, value: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut last = None;
+        loop {
+            if let Some(e) = Self::try_wd(self.client.find(Locator::Css(css))).await {
+                last = Self::try_wd(e.attr(attr)).await.flatten();
+                if last.as_deref() == Some(value) {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{css}[{attr}] expected {value:?}, last {last:?}\n--- app log ---\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    }
+
+    /// Presses `key` with Ctrl (and Shift when asked) through WebDriver key actions.
+    pub async fn press_ctrl(&self, key: char, shift: bool) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        use fantoccini::key::Key;
+        let mut keys = KeyActions::new("keyboard".into()).then(KeyAction::Down {
+            value: Key::Control.into(),
+        });
+        if shift {
+            keys = keys.then(KeyAction::Down {
+                value: Key::Shift.into(),
+            });
+        }
+        keys = keys
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        if shift {
+            keys = keys.then(KeyAction::Up {
+                value: Key::Shift.into(),
+            });
+        }
+        keys = keys.then(KeyAction::Up {
+            value: Key::Control.into(),
+        });
+        self.wd("key actions", self.client.perform_actions(keys))
+            .await;
+        let _ = Self::try_wd(self.client.release_actions()).await;
+    }
+
+    /// Saves what the screen shows of PawKey's window to `docs/screenshots/<name>.png`.
+    /// Taken from the X server (ImageMagick's `import`): WebKitWebDriver's own screenshot
+    /// can return an earlier rendering of the page. On a busy machine painting lags behind
+    /// the page, so this waits for two rendered frames and then for two identical captures
+    /// that are not one flat colour.
+    pub async fn screenshot(&self, name: &str) {
+        let window = x11::windows_titled("PawKey")
+            .into_iter()
+            .find(|w| x11::is_viewable(*w))
+            .expect("a visible PawKey window to capture");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(format!("{name}.png"));
+        let frames = "const done = arguments[arguments.length - 1];\n\
+                      requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
+        self.wd(
+            "wait for two frames",
+            self.client.execute_async(frames, vec![]),
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut previous: Option<Vec<u8>> = None;
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let png = capture(window);
+            let flat = png.1 < 0.01;
+            if !flat && previous.as_deref() == Some(png.0.as_slice()) {
+                std::fs::write(&path, &png.0).expect("write screenshot");
+                return;
+            }
+            if Instant::now() > deadline {
+                assert!(
+                    !flat,
+                    "the window showed one flat colour for 10 s: nothing painted ({name})"
+                );
+                std::fs::write(&path, &png.0).expect("write screenshot");
+                return;
+            }
+            previous = Some(png.0);
+        }
+    }
+}
+
+/// The pixels of `window` as a PNG, and their standard deviation (0 = one flat colour).
+fn capture(window: u32) -> (Vec<u8>, f64) {
+    // Cropped from the whole screen: capturing the window alone sometimes yields only its
+    // GTK background, without the web view drawn on top.
+    let (x, y, w, h) = x11::geometry(window);
+    let out = Command::new("timeout")
+        .args(["20", "import", "-window", "root", "-crop"])
+        .arg(format!("{w}x{h}+{x}+{y}"))
+        // -strip drops the timestamps, so identical pixels give identical bytes.
+        .args(["+repage", "-strip", "png:-"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run timeout and import (apt-get install imagemagick)");
+    assert!(
+        out.status.success() && out.stdout.starts_with(b"\x89PNG"),
+        "import failed"
+    );
+    let mut identify = Command::new("identify")
+        .args(["-format", "%[fx:standard_deviation]", "png:-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run identify");
+    {
+        use std::io::Write;
+        let mut stdin = identify.stdin.take().expect("identify stdin");
+        stdin.write_all(&out.stdout).expect("feed identify");
+    }
+    let spread = identify.wait_with_output().expect("identify output");
+    let spread = String::from_utf8_lossy(&spread.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0.0);
+    (out.stdout, spread)
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.stop_driver();
+        if std::thread::panicking() {
+            eprintln!("--- app log ({}) ---\n{}", self.sandbox.service, self.log());
+        }
+    }
+}
+
+async fn connect(driver_port: u16, sandbox: &Sandbox) -> Result<Client, String> {
+    let url = format!("http://127.0.0.1:{driver_port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
+        if Instant::now() > deadline {
+            return Err("tauri-driver did not start listening".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("wry"));
+    caps.insert(
+        "tauri:options".into(),
+        json!({ "application": app_binary(), "args": [] }),
+    );
+    // tauri-driver accepts connections before WebKitWebDriver behind it is ready (slowest
+    // on the first launch after boot): retry a refused session for a while.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(caps.clone());
+        let session = builder.connect(&url);
+        let result = match tokio::time::timeout(WD_CALL_TIMEOUT, session).await {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer within {WD_CALL_TIMEOUT:?}")),
+        };
+        match result {
+            Ok(client) => return Ok(client),
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("WebDriver session attempt {attempt} failed ({e}); retrying");
+                // A half-started app would make the next attempt a second instance.
+                sandbox.kill_apps();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => return Err(format!("after {attempt} attempts: {e}")),
+        }
+    }
+}
+
+/// An HTTP answer from curl.
+pub struct Http {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Http {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// Runs curl against the app's server: `curl -s -X METHOD [-H auth] URL`.
+pub fn curl(method: &str, url: &str, bearer: Option<&str>) -> Http {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-m", "10", "-X", method, "-w", "\n%{http_code}", url]);
+    if bearer.is_some() {
+        // The header comes on stdin, so the token is not in the process list.
+        cmd.args(["-H", "@-"]);
+        cmd.stdin(Stdio::piped());
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run curl (apt-get install curl)");
+    if let Some(token) = bearer {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("curl stdin");
+        writeln!(stdin, "Authorization: Bearer {token}").expect("write header");
+    }
+    let out = child.wait_with_output().expect("curl output");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
+    Http {
+        status: code.trim().parse().unwrap_or(0),
+        body: body.to_owned(),
+    }
+}
+
+/// The text on the X clipboard ("" when nothing owns it).
+pub fn clipboard_text() -> String {
+    // An owner that does not answer would block xclip forever.
+    let out = Command::new("timeout")
+        .args(["5", "xclip", "-o", "-selection", "clipboard"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .expect("run xclip");
+    if out.status.success() {
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    } else {
+        String::new()
+    }
+}
+
+/// Another program owning the clipboard with `text` (as when the user copies elsewhere).
+pub struct OtherCopy(Child);
+
+impl OtherCopy {
+    pub fn new(text: &str) -> Self {
+        use std::io::Write;
+        // -quiet keeps xclip in the foreground so it can be stopped; its output is not read.
+        let mut child = Command::new("xclip")
+            .args(["-i", "-quiet", "-selection", "clipboard"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run xclip");
+        child
+            .stdin
+            .take()
+            .expect("xclip stdin")
+            .write_all(text.as_bytes())
+            .expect("feed xclip");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while clipboard_text() != text {
+            assert!(
+                Instant::now() < deadline,
+                "xclip did not take the clipboard"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        OtherCopy(child)
+    }
+}
+
+impl Drop for OtherCopy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `check` every 20 ms until it holds or `timeout` passes; returns how long it took.
+pub async fn eventually(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> bool,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        if check() {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < timeout, "{what}: not within {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// X11 helpers: find PawKey's top-level window, see whether it is shown and focused, and
+/// close it the way a window manager does when the user clicks ×.
+pub mod x11 {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{
+        AtomEnum, ClientMessageEvent, ConnectionExt, EventMask, InputFocus, MapState, Window,
+    };
+    use x11rb::wrapper::ConnectionExt as _;
+
+    fn connect() -> (x11rb::rust_connection::RustConnection, Window) {
+        let (conn, screen) = x11rb::connect(None).expect("connect to the X display");
+        let root = conn.setup().roots[screen].root;
+        (conn, root)
+    }
+
+    fn atom(conn: &impl Connection, name: &str) -> u32 {
+        conn.intern_atom(false, name.as_bytes())
+            .expect("intern atom")
+            .reply()
+            .expect("atom reply")
+            .atom
+    }
+
+    fn title(conn: &impl Connection, window: Window) -> Option<String> {
+        let utf8 = atom(conn, "UTF8_STRING");
+        let net_name = atom(conn, "_NET_WM_NAME");
+        for (prop, kind) in [
+            (net_name, utf8),
+            (AtomEnum::WM_NAME.into(), AtomEnum::STRING.into()),
+        ] {
+            let reply = conn
+                .get_property(false, window, prop, kind, 0, 1024)
+                .ok()?
+                .reply()
+                .ok()?;
+            if !reply.value.is_empty() {
+                return Some(String::from_utf8_lossy(&reply.value).into_owned());
+            }
+        }
+        None
+    }
+
+    /// Top-level windows titled `name`.
+    pub fn windows_titled(name: &str) -> Vec<Window> {
+        let (conn, root) = connect();
+        let tree = conn
+            .query_tree(root)
+            .expect("query tree")
+            .reply()
+            .expect("tree");
+        tree.children
+            .into_iter()
+            .filter(|w| title(&conn, *w).as_deref() == Some(name))
+            .collect()
+    }
+
+    /// Whether `window` is mapped and viewable.
+    pub fn is_viewable(window: Window) -> bool {
+        let (conn, _) = connect();
+        conn.get_window_attributes(window)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .is_some_and(|a| a.map_state == MapState::VIEWABLE)
+    }
+
+    /// Whether keyboard focus is in `window` or one of its children.
+    pub fn has_focus(window: Window) -> bool {
+        let (conn, root) = connect();
+        let mut focus = conn
+            .get_input_focus()
+            .expect("get focus")
+            .reply()
+            .expect("focus")
+            .focus;
+        while focus != x11rb::NONE && focus != root && focus != 1 {
+            if focus == window {
+                return true;
+            }
+            match conn.query_tree(focus).ok().and_then(|c| c.reply().ok()) {
+                Some(tree) => focus = tree.parent,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// Position and size of `window` on the screen: (x, y, width, height).
+    pub fn geometry(window: Window) -> (i16, i16, u16, u16) {
+        let (conn, root) = connect();
+        let g = conn
+            .get_geometry(window)
+            .expect("get geometry")
+            .reply()
+            .expect("geometry");
+        let at = conn
+            .translate_coordinates(window, root, 0, 0)
+            .expect("translate")
+            .reply()
+            .expect("translated");
+        (at.dst_x, at.dst_y, g.width, g.height)
+    }
+
+    /// Moves keyboard focus away from every window.
+    pub fn unfocus_all() {
+        let (conn, root) = connect();
+        conn.set_input_focus(InputFocus::POINTER_ROOT, root, x11rb::CURRENT_TIME)
+            .expect("set focus");
+        conn.sync().expect("sync");
+    }
+
+    /// Sends WM_DELETE_WINDOW, as a window manager does when the user clicks the close button.
+    pub fn request_close(window: Window) {
+        let (conn, _) = connect();
+        let protocols = atom(&conn, "WM_PROTOCOLS");
+        let delete = atom(&conn, "WM_DELETE_WINDOW");
+        let event = ClientMessageEvent::new(
+            32,
+            window,
+            protocols,
+            [delete, x11rb::CURRENT_TIME, 0, 0, 0],
+        );
+        conn.send_event(false, window, EventMask::NO_EVENT, event)
+            .expect("send WM_DELETE_WINDOW");
+        conn.sync().expect("sync");
+    }
+}
+
+/// A stand-in desktop notification daemon on the session bus that records what it is asked
+/// to show (`org.freedesktop.Notifications`).
+pub mod notifications {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    type Shown = Arc<Mutex<Vec<(String, String)>>>;
+
+    struct Daemon {
+        shown: Shown,
+        next_id: u32,
+    }
+
+    #[zbus::interface(name = "org.freedesktop.Notifications")]
+    impl Daemon {
+        #[allow(clippy::too_many_arguments)]
+        fn notify(
+            &mut self,
+            _app_name: String,
+            _replaces_id: u32,
+            _app_icon: String,
+            summary: String,
+            body: String,
+            _actions: Vec<String>,
+            _hints: HashMap<String, zbus::zvariant::OwnedValue>,
+            _expire_timeout: i32,
+        ) -> u32 {
+            self.shown
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((summary, body));
+            self.next_id += 1;
+            self.next_id
+        }
+
+        fn get_capabilities(&self) -> Vec<String> {
+            vec!["body".into()]
+        }
+
+        fn get_server_information(&self) -> (String, String, String, String) {
+            (
+                "pawkey-test-notifications".into(),
+                "pawkey".into(),
+                "1".into(),
+                "1.2".into(),
+            )
+        }
+
+        fn close_notification(&self, _id: u32) {}
+    }
+
+    /// The running stand-in; it leaves the bus when dropped.
+    pub struct FakeNotifications {
+        _conn: zbus::blocking::Connection,
+        shown: Shown,
+    }
+
+    impl FakeNotifications {
+        /// Takes the notification service name on the session bus.
+        pub fn start() -> Self {
+            let shown = Shown::default();
+            let daemon = Daemon {
+                shown: shown.clone(),
+                next_id: 0,
+            };
+            let conn = zbus::blocking::connection::Builder::session()
+                .and_then(|b| b.name("org.freedesktop.Notifications"))
+                .and_then(|b| b.serve_at("/org/freedesktop/Notifications", daemon))
+                .and_then(|b| b.build())
+                .expect("own org.freedesktop.Notifications on the session bus");
+            FakeNotifications { _conn: conn, shown }
+        }
+
+        /// (summary, body) of every notification shown so far.
+        pub fn shown(&self) -> Vec<(String, String)> {
+            self.shown.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        }
+    }
+}

@@ -1,0 +1,633 @@
+// PawKey's window. Plain JS over the Tauri commands in src-tauri/src/commands.rs; live
+// updates arrive as events (status-changed, session-minted, sessions-reset,
+// clipboard-cleared) — nothing here polls the app.
+"use strict";
+
+const { invoke } = window.__TAURI__.core;
+const { listen } = window.__TAURI__.event;
+
+const $ = (id) => document.getElementById(id);
+
+/** Seconds a revealed master token stays visible. */
+const REVEAL_SECONDS = 10;
+const TTL_PRESETS = [1, 8, 24, 168];
+const MASK = "•".repeat(32);
+
+const ui = {
+  status: null,        // last StatusView
+  current: null,       // { token, expires_at, ttl_hours, fingerprint }
+  copyClearAt: 0,      // ms epoch when the clipboard will be cleared
+  sessions: [],        // SessionRow[] ({seq, ...AuditEntry}), newest first
+  sessionsSeq: 0,      // seq of the newest row shown
+  settingsDirty: false,
+  revealTimer: null,
+  minting: false,
+  ttlChosen: false,    // the user picked a lifetime; until then it follows the default
+};
+
+// ---------- formatting ----------
+
+const pad2 = (n) => String(n).padStart(2, "0");
+
+function formatLeft(seconds) {
+  if (seconds <= 0) return "expired";
+  // Hours keep counting up to two days ("47:59:59 left"); longer lifetimes show days.
+  const d = seconds >= 2 * 86400 ? Math.floor(seconds / 86400) : 0;
+  const h = Math.floor((seconds - d * 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const clock = `${pad2(h)}:${pad2(m)}:${pad2(s)}`;
+  return d > 0 ? `${d} d ${clock} left` : `${clock} left`;
+}
+
+function formatTime(unix) {
+  const t = new Date(unix * 1000);
+  return t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+function formatDateTime(unix) {
+  const t = new Date(unix * 1000);
+  const today = new Date();
+  const sameDay = t.toDateString() === today.toDateString();
+  const time = t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (sameDay) return `today ${time}`;
+  return `${t.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" })} ${time}`;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+function sourceLabel(entry) {
+  switch (entry.source) {
+    case "http": return entry.client ? `HTTP · ${entry.client}` : "HTTP";
+    case "cli": return "CLI";
+    case "tray": return "tray";
+    case "window": return "window";
+    default: return entry.source;
+  }
+}
+
+function errorMessage(e) {
+  if (e && typeof e === "object" && "message" in e) return e.message;
+  return String(e);
+}
+
+function setNote(el, text, kind) {
+  el.textContent = text;
+  el.classList.toggle("ok", kind === "ok");
+  el.classList.toggle("bad", kind === "bad");
+}
+
+// ---------- status ----------
+
+function renderStatus(status) {
+  // A reply can arrive after a newer event; keep the newest view.
+  if (ui.status && status.seq < ui.status.seq) return;
+  ui.status = status;
+  $("version").textContent = `v${status.version}`;
+
+  const boot = status.boot;
+  $("boot-banner").hidden = boot.state !== "failed";
+  if (boot.state === "failed") $("boot-message").textContent = `PawKey could not start: ${boot.message}`;
+
+  // Server
+  const server = status.server;
+  const serverItem = $("server-status");
+  serverItem.dataset.state = server.state;
+  let serverText;
+  switch (server.state) {
+    case "listening": serverText = `Listening on ${server.urls[0]}`; break;
+    case "failed": serverText = server.port_in_use ? `Not running: port ${server.port} is in use` : `Not running on port ${server.port}`; break;
+    case "stopped": serverText = "Stopped"; break;
+    default: serverText = boot.state === "failed" ? "Not started" : "Starting…";
+  }
+  $("server-text").textContent = serverText;
+  const portBanner = $("port-banner");
+  const wasHidden = portBanner.hidden;
+  portBanner.hidden = server.state !== "failed";
+  if (server.state === "failed") {
+    $("port-message").textContent = server.message;
+    if (wasHidden) offerPort();
+  }
+
+  // Master token
+  const master = status.master;
+  const masterItem = $("master-status");
+  if (!master) {
+    masterItem.dataset.state = boot.state === "failed" ? "error" : "starting";
+    $("master-text").textContent = boot.state === "failed" ? "Not available" : "Opening the keychain…";
+  } else if (master.ok) {
+    masterItem.dataset.state = "ok";
+    $("master-text").textContent = `${keychainName(master.location)} — OK`;
+  } else {
+    masterItem.dataset.state = "error";
+    $("master-text").textContent = `${keychainName(master.location)} — error`;
+  }
+  $("keychain-banner").hidden = !master || master.ok;
+  if (master && !master.ok) $("keychain-message").textContent = master.error;
+  $("master-location").textContent = master ? `Stored in the ${master.location}` : "";
+  for (const id of ["reveal-master", "copy-master", "rotate-master"]) $(id).disabled = !master || !master.ok;
+
+  const ready = boot.state === "ready";
+  $("new-session").disabled = !ready || (master && !master.ok);
+  for (const id of ["import-button", "import-pocketpaw", "save-settings"]) $(id).disabled = !ready;
+
+  if (status.settings) renderSettings(status.settings);
+  if (status.pocketpaw_token_file) $("import-pocketpaw").title = `Reads ${status.pocketpaw_token_file}`;
+}
+
+function keychainName(location) {
+  if (location.startsWith("OS keychain")) return "OS keychain";
+  if (location.startsWith("file ")) return "Token file";
+  return location;
+}
+
+// ---------- TTL picker ----------
+
+function maxTtl() {
+  return ui.status && ui.status.settings ? ui.status.settings.ttl_hours : 24;
+}
+
+function renderTtlPicker() {
+  const max = maxTtl();
+  const select = $("ttl");
+  for (const option of select.options) {
+    if (option.value === "custom") continue;
+    const hours = Number(option.value);
+    option.disabled = hours > max;
+    option.textContent = TTL_PRESETS.includes(hours) ? presetLabel(hours) + (hours > max ? " (over the limit)" : "") : option.textContent;
+  }
+  if (!ui.ttlChosen) select.value = String(largestPresetWithin(max));
+  else if (select.selectedOptions[0] && select.selectedOptions[0].disabled) select.value = String(largestPresetWithin(max));
+  $("ttl-custom").max = String(max);
+  $("ttl-hint").textContent = `Up to ${max} h (the default lifetime in Settings). Custom lifetimes are whole hours.`;
+}
+
+function presetLabel(hours) {
+  return hours === 1 ? "1 hour" : hours === 168 ? "7 days" : `${hours} hours`;
+}
+
+function largestPresetWithin(max) {
+  return TTL_PRESETS.filter((h) => h <= max).pop() || 1;
+}
+
+function chosenTtl() {
+  const select = $("ttl");
+  if (select.value !== "custom") return { hours: Number(select.value) };
+  const raw = $("ttl-custom").value.trim();
+  const max = maxTtl();
+  if (!/^\d+$/.test(raw)) return { error: "Enter a whole number of hours." };
+  const hours = Number(raw);
+  if (hours < 1 || hours > max) return { error: `Choose 1 to ${max} hours (raise the default lifetime in Settings for more).` };
+  return { hours };
+}
+
+// ---------- minting and copying ----------
+
+async function newSession() {
+  if (ui.minting || $("new-session").disabled) return;
+  const ttl = chosenTtl();
+  const ttlError = $("ttl-error");
+  const ttlInput = $("ttl").value === "custom" ? $("ttl-custom") : $("ttl");
+  if (ttl.error) {
+    ttlError.textContent = ttl.error;
+    ttlInput.setAttribute("aria-invalid", "true");
+    ttlInput.focus();
+    return;
+  }
+  ttlError.textContent = "";
+  ttlInput.removeAttribute("aria-invalid");
+  ui.minting = true;
+  $("new-session").disabled = true;
+  try {
+    const minted = await invoke("new_session", { ttlHours: ttl.hours });
+    ui.current = minted;
+    $("token").textContent = minted.token;
+    $("token-box").dataset.empty = "false";
+    $("token-box").dataset.expired = "false";
+    $("copy-token").disabled = false;
+    $("expires-at").textContent = `valid until ${new Date(minted.expires_at * 1000).toLocaleString()}`;
+    tick();
+    showCopyResult(minted.copy, "Session token");
+  } catch (e) {
+    ttlError.textContent = errorMessage(e);
+  } finally {
+    ui.minting = false;
+    $("new-session").disabled = false;
+  }
+}
+
+async function copyCurrent() {
+  if (!ui.current) return;
+  try {
+    const result = await invoke("copy_session", { token: ui.current.token });
+    showCopyResult(result, "Session token");
+  } catch (e) {
+    setNote($("copy-note"), errorMessage(e), "bad");
+  }
+}
+
+function showCopyResult(copy, what, note = $("copy-note")) {
+  if (!copy.copied) {
+    ui.copyClearAt = 0;
+    setNote(note, `${what} not copied: ${copy.error}`, "bad");
+    return;
+  }
+  if (copy.clear_after_seconds > 0) {
+    ui.copyClearAt = Date.now() + copy.clear_after_seconds * 1000;
+    note.dataset.clearing = "true";
+  } else {
+    ui.copyClearAt = 0;
+    delete note.dataset.clearing;
+  }
+  note.dataset.what = what;
+  renderCopyNote(note);
+}
+
+function renderCopyNote(note) {
+  const what = note.dataset.what || "Token";
+  if (note.dataset.clearing === "true" && ui.copyClearAt) {
+    const left = Math.max(0, Math.ceil((ui.copyClearAt - Date.now()) / 1000));
+    setNote(note, `${what} copied to the clipboard — cleared in ${left} s unless you copy something else.`, "ok");
+  } else if (note.dataset.clearing !== "true") {
+    setNote(note, `${what} copied to the clipboard.`, "ok");
+  }
+}
+
+// One clock for the countdowns on screen (the UI's own clock; it asks the app nothing).
+function tick() {
+  if (ui.current) {
+    const left = ui.current.expires_at - now();
+    const countdown = $("countdown");
+    countdown.textContent = formatLeft(left);
+    countdown.classList.toggle("expired", left <= 0);
+    if (left <= 0) {
+      $("token-box").dataset.expired = "true";
+      $("copy-token").disabled = true;
+    }
+  }
+  for (const id of ["copy-note", "master-note"]) {
+    const note = $(id);
+    if (note.dataset.clearing === "true" && ui.copyClearAt && note.dataset.what) renderCopyNote(note);
+  }
+  refreshSessionBadges();
+}
+
+// ---------- recent sessions ----------
+
+function renderSessions(fresh) {
+  const body = $("recent-body");
+  body.replaceChildren();
+  for (const entry of ui.sessions) {
+    const row = document.createElement("tr");
+    row.dataset.seq = String(entry.seq);
+    row.dataset.source = entry.source;
+    row.dataset.fingerprint = entry.fingerprint;
+    if (fresh && fresh.has(entry.seq)) row.classList.add("fresh");
+
+    const minted = document.createElement("td");
+    minted.textContent = formatTime(entry.minted_at);
+    minted.title = new Date(entry.minted_at * 1000).toLocaleString();
+    const source = document.createElement("td");
+    const tag = document.createElement("span");
+    tag.className = "source";
+    tag.textContent = sourceLabel(entry);
+    source.append(tag);
+    const expires = document.createElement("td");
+    expires.textContent = formatDateTime(entry.expires_at);
+    const fp = document.createElement("td");
+    fp.className = "fp";
+    fp.textContent = entry.fingerprint;
+    fp.title = "First 12 hex digits of the token's SHA-256";
+    const state = document.createElement("td");
+    const badge = document.createElement("span");
+    badge.dataset.expiresAt = String(entry.expires_at);
+    state.append(badge);
+    row.append(minted, source, expires, fp, state);
+    body.append(row);
+  }
+  $("recent-empty").hidden = ui.sessions.length > 0;
+  refreshSessionBadges();
+}
+
+function refreshSessionBadges() {
+  const t = now();
+  for (const badge of $("recent-body").querySelectorAll("span[data-expires-at]")) {
+    const active = Number(badge.dataset.expiresAt) > t;
+    const text = active ? "active" : "expired";
+    if (badge.textContent !== text) {
+      badge.textContent = text;
+      badge.className = `badge ${text}`;
+    }
+  }
+}
+
+function addSession(row) {
+  // Already in the list (it came with the first load).
+  if (row.seq <= ui.sessionsSeq) return;
+  ui.sessionsSeq = row.seq;
+  ui.sessions.unshift(row);
+  ui.sessions.length = Math.min(ui.sessions.length, 200);
+  renderSessions(new Set([row.seq]));
+}
+
+function replaceSessions(view) {
+  // Rows that arrived as events before this list keep their place on top.
+  const newer = ui.sessions.filter((row) => row.seq > view.seq);
+  ui.sessions = newer.concat(view.sessions);
+  ui.sessionsSeq = Math.max(view.seq, ...newer.map((row) => row.seq));
+  renderSessions();
+}
+
+// ---------- master token ----------
+
+function hideMaster() {
+  clearTimeout(ui.revealTimer);
+  ui.revealTimer = null;
+  const value = $("master-value");
+  value.textContent = MASK;
+  value.classList.add("masked");
+  value.setAttribute("aria-label", "Master token (hidden)");
+  $("reveal-master").textContent = "Reveal";
+  $("reveal-master").setAttribute("aria-pressed", "false");
+}
+
+async function toggleReveal() {
+  if (ui.revealTimer) {
+    hideMaster();
+    return;
+  }
+  try {
+    const master = await invoke("reveal_master");
+    const value = $("master-value");
+    value.textContent = master;
+    value.classList.remove("masked");
+    value.setAttribute("aria-label", "Master token");
+    $("reveal-master").textContent = "Hide";
+    $("reveal-master").setAttribute("aria-pressed", "true");
+    ui.revealTimer = setTimeout(hideMaster, REVEAL_SECONDS * 1000);
+    setNote($("master-note"), `Shown for ${REVEAL_SECONDS} seconds.`);
+    delete $("master-note").dataset.clearing;
+  } catch (e) {
+    setNote($("master-note"), errorMessage(e), "bad");
+  }
+}
+
+async function copyMaster() {
+  try {
+    showCopyResult(await invoke("copy_master"), "Master token", $("master-note"));
+  } catch (e) {
+    setNote($("master-note"), errorMessage(e), "bad");
+  }
+}
+
+function openRotateDialog() {
+  $("rotate-dialog").showModal();
+  $("rotate-cancel").focus();
+}
+
+async function rotate() {
+  const confirm = $("rotate-confirm");
+  confirm.disabled = true;
+  try {
+    await invoke("rotate_master");
+    $("rotate-dialog").close();
+    hideMaster();
+    delete $("master-note").dataset.clearing;
+    setNote($("master-note"), "Rotated. Every earlier session token is now rejected; give PocketPaw the new master token.", "ok");
+    if (ui.current) {
+      ui.current = null;
+      clearToken("The master token was rotated; earlier tokens no longer work. Press “New session”.");
+    }
+  } catch (e) {
+    $("rotate-dialog").close();
+    setNote($("master-note"), `Not rotated: ${errorMessage(e)}`, "bad");
+  } finally {
+    confirm.disabled = false;
+  }
+}
+
+function clearToken(message) {
+  $("token").textContent = message;
+  $("token-box").dataset.empty = "true";
+  $("token-box").dataset.expired = "false";
+  $("copy-token").disabled = true;
+  $("countdown").textContent = "";
+  $("expires-at").textContent = "";
+  setNote($("copy-note"), "");
+}
+
+async function importMaster(command, args) {
+  const error = $("import-error");
+  const input = $("import-token");
+  error.textContent = "";
+  input.removeAttribute("aria-invalid");
+  try {
+    await invoke(command, args);
+    input.value = "";
+    hideMaster();
+    delete $("master-note").dataset.clearing;
+    setNote($("master-note"), "Imported. Session tokens minted before are now rejected.", "ok");
+    if (ui.current) {
+      ui.current = null;
+      clearToken("A master token was imported; earlier tokens no longer work. Press “New session”.");
+    }
+  } catch (e) {
+    error.textContent = errorMessage(e);
+    if (command === "import_master") input.setAttribute("aria-invalid", "true");
+  }
+}
+
+// ---------- settings ----------
+
+const SETTINGS_FIELDS = {
+  port: "set-port",
+  ttl_hours: "set-ttl",
+  token_format: "set-format",
+  clipboard_clear_seconds: "set-clear",
+  allowed_origins: "set-origins",
+  launch_at_login: "set-login",
+};
+
+function renderSettings(settings) {
+  renderTtlPicker();
+  $("config-file").textContent = settings.config_file ? `Saved to ${settings.config_file}` : "";
+  if (ui.settingsDirty) return;
+  $("set-port").value = String(settings.port);
+  $("set-ttl").value = String(settings.ttl_hours);
+  $("set-format").value = settings.token_format;
+  $("set-clear").value = String(settings.clipboard_clear_seconds);
+  $("set-origins").value = settings.allowed_origins.join("\n");
+  $("set-login").checked = settings.launch_at_login;
+}
+
+function settingsForm(overrides = {}) {
+  return {
+    port: $("set-port").value,
+    ttl_hours: $("set-ttl").value,
+    token_format: $("set-format").value,
+    clipboard_clear_seconds: $("set-clear").value,
+    allowed_origins: $("set-origins").value,
+    launch_at_login: $("set-login").checked,
+    ...overrides,
+  };
+}
+
+function clearFieldErrors() {
+  for (const [field, id] of Object.entries(SETTINGS_FIELDS)) {
+    $(`err-${field}`).textContent = "";
+    $(id).removeAttribute("aria-invalid");
+  }
+}
+
+function showFieldErrors(e) {
+  const fields = (e && e.fields) || [];
+  for (const f of fields) {
+    const id = SETTINGS_FIELDS[f.field];
+    if (!id) continue;
+    $(`err-${f.field}`).textContent = f.message;
+    $(id).setAttribute("aria-invalid", "true");
+  }
+  const first = fields.find((f) => SETTINGS_FIELDS[f.field]);
+  if (first) $(SETTINGS_FIELDS[first.field]).focus();
+  return fields.length > 0;
+}
+
+async function saveSettings(event) {
+  event.preventDefault();
+  clearFieldErrors();
+  const note = $("settings-note");
+  setNote(note, "Saving…");
+  try {
+    const status = await invoke("save_settings", { settings: settingsForm() });
+    ui.settingsDirty = false;
+    renderStatus(status);
+    setNote(note, "Saved.", "ok");
+  } catch (e) {
+    if (showFieldErrors(e)) setNote(note, "Not saved: fix the marked fields.", "bad");
+    else setNote(note, `Not saved: ${errorMessage(e)}`, "bad");
+  }
+}
+
+async function offerPort() {
+  try {
+    const port = await invoke("suggest_port");
+    if (!$("port-retry").value) $("port-retry").value = String(port);
+  } catch (_) {
+    // Leave the field empty; the user can type a port.
+  }
+}
+
+async function usePort(event) {
+  event.preventDefault();
+  const error = $("port-retry-error");
+  const input = $("port-retry");
+  error.textContent = "";
+  input.removeAttribute("aria-invalid");
+  const settings = ui.status && ui.status.settings;
+  if (!settings) return;
+  const form = {
+    port: input.value,
+    ttl_hours: String(settings.ttl_hours),
+    token_format: settings.token_format,
+    clipboard_clear_seconds: String(settings.clipboard_clear_seconds),
+    allowed_origins: settings.allowed_origins.join("\n"),
+    launch_at_login: settings.launch_at_login,
+  };
+  try {
+    const status = await invoke("save_settings", { settings: form });
+    input.value = "";
+    renderStatus(status);
+  } catch (e) {
+    const port = ((e && e.fields) || []).find((f) => f.field === "port");
+    error.textContent = port ? port.message : errorMessage(e);
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  }
+}
+
+// ---------- wiring ----------
+
+function onKey(event) {
+  const mod = event.ctrlKey || event.metaKey;
+  if (!mod || event.altKey) return;
+  const key = event.key.toLowerCase();
+  if (key === "n" && !event.shiftKey) {
+    event.preventDefault();
+    newSession();
+  } else if (key === "c" && event.shiftKey) {
+    event.preventDefault();
+    copyCurrent();
+  }
+}
+
+async function start() {
+  $("new-session").addEventListener("click", newSession);
+  $("copy-token").addEventListener("click", copyCurrent);
+  $("ttl").addEventListener("change", () => {
+    ui.ttlChosen = true;
+    const custom = $("ttl").value === "custom";
+    $("custom-ttl").hidden = !custom;
+    $("ttl-error").textContent = "";
+    if (custom) $("ttl-custom").focus();
+  });
+  $("ttl-custom").addEventListener("input", () => {
+    $("ttl-error").textContent = "";
+    $("ttl-custom").removeAttribute("aria-invalid");
+  });
+  $("reveal-master").addEventListener("click", toggleReveal);
+  $("copy-master").addEventListener("click", copyMaster);
+  $("rotate-master").addEventListener("click", openRotateDialog);
+  $("rotate-cancel").addEventListener("click", () => $("rotate-dialog").close());
+  $("rotate-confirm").addEventListener("click", rotate);
+  $("import-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    importMaster("import_master", { token: $("import-token").value });
+  });
+  $("import-pocketpaw").addEventListener("click", () => importMaster("import_master_from_pocketpaw", {}));
+  $("keychain-retry").addEventListener("click", async () => {
+    try {
+      await invoke("retry_keychain");
+    } catch (e) {
+      $("keychain-message").textContent = errorMessage(e);
+    }
+  });
+  $("settings-form").addEventListener("submit", saveSettings);
+  $("settings-form").addEventListener("input", (e) => {
+    ui.settingsDirty = true;
+    const field = e.target.name;
+    if (field && $(`err-${field}`)) {
+      $(`err-${field}`).textContent = "";
+      e.target.removeAttribute("aria-invalid");
+    }
+  });
+  $("port-form").addEventListener("submit", usePort);
+  document.addEventListener("keydown", onKey);
+
+  // Listen first, then load, so nothing minted in between is missed.
+  await listen("status-changed", (e) => renderStatus(e.payload));
+  await listen("session-minted", (e) => addSession(e.payload));
+  await listen("sessions-reset", (e) => {
+    ui.sessions = [];
+    replaceSessions(e.payload);
+  });
+  await listen("clipboard-cleared", (e) => {
+    ui.copyClearAt = 0;
+    for (const id of ["copy-note", "master-note"]) {
+      const note = $(id);
+      if (note.dataset.clearing !== "true") continue;
+      delete note.dataset.clearing;
+      setNote(note, e.payload.cleared ? "Cleared from the clipboard." : "Left the clipboard alone: it holds something else now.");
+    }
+  });
+
+  renderStatus(await invoke("status"));
+  setInterval(tick, 1000);
+  try {
+    replaceSessions(await invoke("recent_sessions"));
+  } catch (e) {
+    $("recent-empty").textContent = errorMessage(e);
+  }
+  document.body.dataset.ready = "true";
+}
+
+start();
