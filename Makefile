@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test build release lint fmt deps bench fuzz clean
+.PHONY: run test build release lint fmt deps bench fuzz clean dist dist-test
 
 ## Build and start PawKey: the desktop app when a display is available, otherwise the
 ## headless server inside a D-Bus session with an unlocked gnome-keyring.
@@ -40,6 +40,14 @@ bench:
 FUZZ_SECONDS ?= 300
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+## Release bundles (.deb and .rpm) with the Tauri bundler.
+dist:
+	scripts/dist.sh
+
+## Install the .deb into this machine, run it, mint a token, remove it.
+dist-test: dist
+	scripts/dist-test.sh
 
 clean:
 	$(CARGO) clean

@@ -23,7 +23,7 @@ use crate::token::{TokenError, TokenFormat};
 /// PawKey: keeps the PocketPaw master token in the OS keychain and mints time-limited
 /// session tokens.
 #[derive(Debug, Parser)]
-#[command(version = crate::VERSION, about, long_about = None)]
+#[command(name = "pawkey", version = crate::VERSION)]
 pub struct Cli {
     /// Config file [default: ~/.config/pawkey/config.toml]
     #[arg(long, global = true, env = "PAWKEY_CONFIG", value_name = "PATH")]
@@ -202,10 +202,24 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Parses the process arguments, naming the program after its executable (`pawkey` or
+/// `pawkeyd`) in `--version` and `--help`.
+pub fn parse_args() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let headless = std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .and_then(|p| p.file_stem().map(|s| s == "pawkeyd"))
+        .unwrap_or(false);
+    let name = if headless { "pawkeyd" } else { "pawkey" };
+    let matches = Cli::command().name(name).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 /// `pawkeyd`'s whole `main`.
 pub fn main() -> ExitCode {
     init_logging();
-    run(Cli::parse())
+    run(parse_args())
 }
 
 fn require_master(state: &AppState) -> Result<(), CliError> {
