@@ -26,7 +26,7 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
 fn version_and_help() {
     let p = Pawkeyd::new();
     let out = p.ok(&["--version"]);
-    assert!(out.contains(env!("CARGO_PKG_VERSION")), "{out}");
+    assert_eq!(out.trim(), format!("pawkeyd {}", env!("CARGO_PKG_VERSION")));
     let help = p.ok(&["--help"]);
     for cmd in [
         "serve",

@@ -21,13 +21,11 @@ pub mod tray;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-use pawkey_core::cli::Cli;
 
 /// `pawkey`'s whole `main`: with a subcommand it is `pawkeyd`; without, the desktop app.
 pub fn main() -> ExitCode {
     pawkey_core::cli::init_logging();
-    let cli = Cli::parse();
+    let cli = pawkey_core::cli::parse_args();
     if cli.command.is_some() {
         return pawkey_core::cli::run(cli);
     }
