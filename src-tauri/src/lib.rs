@@ -21,7 +21,6 @@ pub mod tray;
 
 use std::process::ExitCode;
 
-
 /// `pawkey`'s whole `main`: with a subcommand it is `pawkeyd`; without, the desktop app.
 pub fn main() -> ExitCode {
     pawkey_core::cli::init_logging();
