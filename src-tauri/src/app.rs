@@ -20,7 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 use zeroize::Zeroizing;
 
-use crate::clipboard::{ClearOutcome, ClipboardGuard, SystemClipboard};
+use crate::clipboard::{ClearOutcome, ClipboardGuard, CopyTicket, SystemClipboard};
 use crate::error::CommandError;
 use crate::server::{ServerSlot, ServerStatus};
 use crate::settings::SettingsView;
@@ -59,6 +59,8 @@ pub struct Shell {
     hidden_notice_shown: AtomicBool,
     status_seq: AtomicU64,
     sessions: std::sync::Mutex<Sessions>,
+    /// False when this desktop has no tray: closing the window then quits.
+    has_tray: AtomicBool,
 }
 
 /// One mint in the recent list: core's audit entry, numbered in the order this run saw it
@@ -182,6 +184,7 @@ impl Shell {
             hidden_notice_shown: AtomicBool::new(false),
             status_seq: AtomicU64::new(0),
             sessions: std::sync::Mutex::new(Sessions::default()),
+            has_tray: AtomicBool::new(false),
         }
     }
 
@@ -244,6 +247,32 @@ impl Shell {
         }
     }
 
+    /// Clears the copy `ticket` after `seconds` (0 = never) if the clipboard still holds
+    /// it, and tells the window what happened.
+    pub fn schedule_clear(&self, app: &AppHandle, ticket: CopyTicket, seconds: u32) {
+        if seconds == 0 {
+            return;
+        }
+        let guard = self.clipboard.clone();
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(seconds.into())).await;
+            let outcome =
+                tauri::async_runtime::spawn_blocking(move || guard.clear_if_current(ticket)).await;
+            let cleared = match outcome {
+                Ok(ClearOutcome::Cleared) => true,
+                Ok(ClearOutcome::NotOurs) => false,
+                Ok(ClearOutcome::Failed(e)) => {
+                    tracing::warn!("{e}");
+                    return;
+                }
+                // Superseded by a newer copy, or nothing to do.
+                _ => return,
+            };
+            let _ = app.emit(EVENT_CLIPBOARD, ClipboardEvent { cleared });
+        });
+    }
+
     /// Copies a secret (marked as a password) and starts its clear timer.
     pub async fn copy_secret(
         &self,
@@ -258,28 +287,7 @@ impl Shell {
             .and_then(|r| r);
         match copied {
             Ok(ticket) => {
-                if clear_after_seconds > 0 {
-                    let guard = self.clipboard.clone();
-                    let app = app.clone();
-                    tauri::async_runtime::spawn(async move {
-                        tokio::time::sleep(Duration::from_secs(clear_after_seconds.into())).await;
-                        let outcome = tauri::async_runtime::spawn_blocking(move || {
-                            guard.clear_if_current(ticket)
-                        })
-                        .await;
-                        match outcome {
-                            Ok(ClearOutcome::Cleared) => {
-                                let _ = app.emit(EVENT_CLIPBOARD, ClipboardEvent { cleared: true });
-                            }
-                            Ok(ClearOutcome::NotOurs) => {
-                                let _ =
-                                    app.emit(EVENT_CLIPBOARD, ClipboardEvent { cleared: false });
-                            }
-                            Ok(ClearOutcome::Failed(e)) => tracing::warn!("{e}"),
-                            _ => {}
-                        }
-                    });
-                }
+                self.schedule_clear(app, ticket, clear_after_seconds);
                 CopyView {
                     copied: true,
                     error: None,
@@ -372,23 +380,13 @@ fn on_tray_action(app: &AppHandle, action: TrayAction) {
                 };
                 let guard = shell.clipboard.clone();
                 let clear = state.config().clipboard_clear_seconds;
-                let state_for_copy = state.clone();
                 let result = tauri::async_runtime::spawn_blocking(move || {
-                    tray::copy_token(&state_for_copy, &guard, ttl_hours, &local_time)
-                        .map(|(ticket, notice)| (ticket, notice, guard))
+                    tray::copy_token(&state, &guard, ttl_hours, &local_time)
                 })
                 .await;
                 match result {
-                    Ok(Ok((ticket, notice, guard))) => {
-                        if clear > 0 {
-                            tauri::async_runtime::spawn(async move {
-                                tokio::time::sleep(Duration::from_secs(clear.into())).await;
-                                let _ = tauri::async_runtime::spawn_blocking(move || {
-                                    guard.clear_if_current(ticket)
-                                })
-                                .await;
-                            });
-                        }
+                    Ok(Ok((ticket, notice))) => {
+                        shell.schedule_clear(&app, ticket, clear);
                         notify(&app, &notice);
                     }
                     Ok(Err(notice)) => notify(&app, &notice),
@@ -540,13 +538,15 @@ pub fn run(cli: Cli) -> ExitCode {
             let handle = app.handle().clone();
             match tray::create_tray(&handle, on_tray_action) {
                 Ok(line) => {
-                    *app.state::<Shell>()
+                    let shell = app.state::<Shell>();
+                    *shell
                         .tray_server_line
                         .lock()
                         .unwrap_or_else(|p| p.into_inner()) = Some(line);
+                    shell.has_tray.store(true, Ordering::Relaxed);
                 }
-                // No tray on this desktop: the window still works.
-                Err(e) => tracing::warn!("no tray icon: {e}"),
+                // No tray on this desktop: the window still works, and closing it quits.
+                Err(e) => tracing::warn!("no tray icon ({e}); closing the window will quit"),
             }
             boot(handle.clone(), setup);
             let on_signal = handle.clone();
@@ -558,10 +558,15 @@ pub fn run(cli: Cli) -> ExitCode {
         })
         .on_window_event(|window, event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
+                let app = window.app_handle();
                 if window.label() == MAIN_WINDOW {
                     api.prevent_close();
-                    let _ = window.hide();
-                    on_hidden_to_tray(window.app_handle());
+                    if app.state::<Shell>().has_tray.load(Ordering::Relaxed) {
+                        let _ = window.hide();
+                        on_hidden_to_tray(app);
+                    } else {
+                        quit(app.clone());
+                    }
                 }
             }
         })

@@ -102,9 +102,12 @@ async fn scenario_2_new_session_mints_a_token_the_server_accepts_and_lists_it() 
         .await;
     assert_eq!(app.count("#recent-body tr").await, 0);
     assert!(app.visible("#recent-empty").await);
+    let before = app.rect("#token-box").await;
 
     // Default lifetime: 24 hours.
     let token = mint_in_window(&app, None).await;
+    // No layout jump: the token box keeps its place and size when the token appears.
+    assert_eq!(app.rect("#token-box").await, before);
     let verify = curl(
         "GET",
         &format!("{}/api/auth/verify", base(&app)),
@@ -199,6 +202,12 @@ async fn scenario_3_copy_then_clear_after_timeout_only_if_still_ours() {
     // New session copies at once; the Copy button copies again.
     let token = mint_in_window(&app, None).await;
     assert_eq!(clipboard_text(), token);
+    // Marked as a password for clipboard managers (KDE's hint, which others honour too).
+    let targets = support::clipboard_targets();
+    assert!(
+        targets.iter().any(|t| t == "x-kde-passwordManagerHint"),
+        "{targets:?}"
+    );
     let cleared = eventually("the clipboard is cleared", Duration::from_secs(6), || {
         clipboard_text().is_empty()
     })
@@ -333,6 +342,16 @@ async fn scenario_5_rotate_in_the_window_revokes_earlier_tokens() {
         |t| t.starts_with("••••"),
     )
     .await;
+
+    app.click("#copy-master").await;
+    eventually(
+        "Copy puts the master on the clipboard",
+        Duration::from_secs(5),
+        || clipboard_text() == before,
+    )
+    .await;
+    let note = app.text("#master-note").await;
+    assert!(note.starts_with("Master token copied"), "{note}");
 
     let old = mint_in_window(&app, None).await;
     let verify = |t: &str| curl("GET", &format!("{}/api/auth/verify", base(&app)), Some(t));
@@ -845,4 +864,51 @@ async fn the_window_follows_a_dark_desktop_theme() {
     mint_in_window(&dark, None).await;
     dark.screenshot("main-window-dark").await;
     dark.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_keychain_is_shown_with_what_to_do() {
+    // A session bus address where nothing listens: no Secret Service for this launch.
+    let app = App::launch(Options {
+        env: vec![(
+            "DBUS_SESSION_BUS_ADDRESS".into(),
+            "unix:path=/nonexistent/pawkey-test-bus".into(),
+        )],
+        ..Options::default()
+    })
+    .await;
+    app.wait_for_attr("#master-status", "data-state", "error")
+        .await;
+    assert!(
+        app.text("#master-status")
+            .await
+            .contains("OS keychain — error")
+    );
+    assert!(app.visible("#keychain-banner").await);
+    let advice = app.text("#keychain-message").await;
+    assert!(
+        advice.contains("start gnome-keyring or KeePassXC, or use --master-token-file"),
+        "{advice}"
+    );
+    assert_eq!(
+        app.attr("#new-session", "disabled").await.as_deref(),
+        Some("true")
+    );
+    app.screenshot("keychain-missing").await;
+
+    // The server still runs and says the same to HTTP clients, without a token.
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    let minted = curl(
+        "POST",
+        &format!("{}/api/auth/session", base(&app)),
+        Some("0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f"),
+    );
+    assert_eq!(minted.status, 503, "{}", minted.body);
+
+    // "Try again" reads the keychain again and keeps explaining.
+    app.click("#keychain-retry").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(app.visible("#keychain-banner").await);
+    app.close().await;
 }

@@ -494,6 +494,13 @@ impl App {
             .await
     }
 
+    /// Position and size of `css` on the page: (x, y, width, height).
+    pub async fn rect(&self, css: &str) -> (i64, i64, i64, i64) {
+        let e = self.find(css).await;
+        let (x, y, w, h) = self.wd(&format!("rect of {css}"), e.rectangle()).await;
+        (x as i64, y as i64, w as i64, h as i64)
+    }
+
     /// Whether `css` is displayed.
     pub async fn visible(&self, css: &str) -> bool {
         match Self::try_wd(self.client.find(Locator::Css(css))).await {
@@ -779,6 +786,28 @@ pub fn clipboard_text() -> String {
     } else {
         String::new()
     }
+}
+
+/// The targets (formats) the clipboard's owner offers.
+pub fn clipboard_targets() -> Vec<String> {
+    let out = Command::new("timeout")
+        .args([
+            "5",
+            "xclip",
+            "-o",
+            "-selection",
+            "clipboard",
+            "-t",
+            "TARGETS",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .expect("run xclip");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Another program owning the clipboard with `text` (as when the user copies elsewhere).
