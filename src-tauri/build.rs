@@ -19,6 +19,9 @@ const COMMANDS: &[&str] = &[
     "retry_keychain",
     "save_settings",
     "suggest_port",
+    "open_dashboard",
+    "pair_phone",
+    "pocketpaw_master",
 ];
 
 fn main() {

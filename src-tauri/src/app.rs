@@ -363,6 +363,35 @@ fn on_tray_action(app: &AppHandle, action: TrayAction) {
     match action {
         TrayAction::Open => show_main_window(app),
         TrayAction::Quit => quit(app.clone()),
+        TrayAction::OpenDashboard => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let shell = app.state::<Shell>();
+                let notice = match shell.state().await {
+                    Ok(state) => tauri::async_runtime::spawn_blocking(move || {
+                        tray::open_dashboard(
+                            &state,
+                            &crate::dashboard::open_in_browser,
+                            &local_time,
+                        )
+                    })
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(Notice {
+                            title: "Dashboard not opened".into(),
+                            body: e.to_string(),
+                        })
+                    }),
+                    Err(e) => Err(Notice {
+                        title: "Dashboard not opened".into(),
+                        body: e.to_string(),
+                    }),
+                };
+                match notice {
+                    Ok(n) | Err(n) => notify(&app, &n),
+                }
+            });
+        }
         TrayAction::CopyToken { ttl_hours } => {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
@@ -533,6 +562,9 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::commands::retry_keychain,
             crate::commands::save_settings,
             crate::commands::suggest_port,
+            crate::commands::open_dashboard,
+            crate::commands::pair_phone,
+            crate::commands::pocketpaw_master,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

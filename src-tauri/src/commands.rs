@@ -200,3 +200,48 @@ pub async fn suggest_port(shell: State<'_, Shell>) -> Result<u16, CommandError> 
             .map_err(|e| CommandError::Other(format!("no free port found: {e}"))),
     }
 }
+
+/// Mints a 1-hour token in PocketPaw's form and opens `<dashboard_url>/?token=...` in the
+/// default browser.
+#[tauri::command]
+pub async fn open_dashboard(
+    shell: State<'_, Shell>,
+) -> Result<crate::dashboard::Opened, CommandError> {
+    let state = shell.state().await?;
+    tauri::async_runtime::spawn_blocking(move || {
+        crate::dashboard::open_dashboard(
+            &state,
+            MintSource::Window,
+            &crate::dashboard::open_in_browser,
+        )
+    })
+    .await
+    .map_err(|e| CommandError::Other(format!("opening the dashboard did not finish: {e}")))?
+    .map_err(|e| match e {
+        crate::dashboard::OpenError::Mint(e) => CommandError::Mint(e),
+        crate::dashboard::OpenError::Browser(m) => CommandError::Other(m),
+    })
+}
+
+/// The phone-pairing QR code: a 10-minute dashboard link.
+#[tauri::command]
+pub async fn pair_phone(
+    shell: State<'_, Shell>,
+) -> Result<crate::dashboard::PairView, CommandError> {
+    let state = shell.state().await?;
+    tauri::async_runtime::spawn_blocking(move || crate::dashboard::pair_phone(&state))
+        .await
+        .map_err(|e| CommandError::Other(format!("the QR code did not finish: {e}")))?
+        .map_err(|e| CommandError::Other(format!("no QR code: {e}")))
+}
+
+/// Whether PocketPaw's own token file holds the same master token as PawKey.
+#[tauri::command]
+pub async fn pocketpaw_master(
+    shell: State<'_, Shell>,
+) -> Result<pawkey_core::pairing::PocketPawMaster, CommandError> {
+    let state = shell.state().await?;
+    tauri::async_runtime::spawn_blocking(move || crate::dashboard::pocketpaw_master(&state))
+        .await
+        .map_err(|e| CommandError::Other(format!("the check did not finish: {e}")))
+}

@@ -3,6 +3,7 @@
 //!
 //! - [`app`]: the Tauri application — start-up, close-to-tray, events, quit.
 //! - [`commands`]: what the window calls.
+//! - [`dashboard`]: open PocketPaw's dashboard with a fresh token; the pairing QR code.
 //! - [`tray`]: the tray menu; its handlers are plain functions over core.
 //! - [`clipboard`]: copy as a password, clear later only if still ours.
 //! - [`server`]: the embedded server's start, port move and shutdown.
@@ -14,6 +15,7 @@
 pub mod app;
 pub mod clipboard;
 pub mod commands;
+pub mod dashboard;
 pub mod error;
 pub mod server;
 pub mod settings;

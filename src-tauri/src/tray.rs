@@ -16,6 +16,8 @@ use crate::server::ServerStatus;
 pub const COPY_NEW: &str = "copy-new-session";
 /// Menu id: mint a 1-hour token and copy.
 pub const COPY_HOUR: &str = "copy-1h-session";
+/// Menu id: open PocketPaw's dashboard with a fresh 1-hour token.
+pub const OPEN_DASHBOARD: &str = "open-dashboard";
 /// Menu id: show the window.
 pub const OPEN: &str = "open";
 /// Menu id: the disabled line with the server state.
@@ -31,6 +33,8 @@ pub enum TrayAction {
         /// Lifetime in hours.
         ttl_hours: Option<i64>,
     },
+    /// Open PocketPaw's dashboard in the browser, logged in with a fresh token.
+    OpenDashboard,
     /// Show and focus the window.
     Open,
     /// Clear our clipboard, stop the server, exit.
@@ -42,6 +46,7 @@ pub fn action_for(id: &str) -> Option<TrayAction> {
     match id {
         COPY_NEW => Some(TrayAction::CopyToken { ttl_hours: None }),
         COPY_HOUR => Some(TrayAction::CopyToken { ttl_hours: Some(1) }),
+        OPEN_DASHBOARD => Some(TrayAction::OpenDashboard),
         OPEN => Some(TrayAction::Open),
         QUIT => Some(TrayAction::Quit),
         _ => None,
@@ -94,6 +99,29 @@ pub fn copy_token<C: ClipboardText>(
     ))
 }
 
+/// Opens PocketPaw's dashboard from the tray through `open` (the browser, or a fake in
+/// tests) and says until when the link's token works; on failure the notice says why.
+pub fn open_dashboard(
+    state: &AppState,
+    open: &dyn Fn(&str) -> Result<(), String>,
+    local_time: &dyn Fn(u64) -> String,
+) -> Result<Notice, Notice> {
+    match crate::dashboard::open_dashboard(state, MintSource::Tray, open) {
+        Ok(opened) => Ok(Notice {
+            title: "Dashboard opened".into(),
+            body: format!(
+                "{} — logged in until {}.",
+                opened.dashboard_url,
+                local_time(opened.expires_at)
+            ),
+        }),
+        Err(e) => Err(Notice {
+            title: "Dashboard not opened".into(),
+            body: e.to_string(),
+        }),
+    }
+}
+
 /// The text of the disabled server line.
 pub fn server_line(status: &ServerStatus) -> String {
     match status {
@@ -127,6 +155,7 @@ pub fn create_tray(
         &[
             &MenuItem::with_id(app, COPY_NEW, "Copy new session token", true, None::<&str>)?,
             &MenuItem::with_id(app, COPY_HOUR, "Copy 1-hour token", true, None::<&str>)?,
+            &MenuItem::with_id(app, OPEN_DASHBOARD, "Open dashboard", true, None::<&str>)?,
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, OPEN, "Open PawKey", true, None::<&str>)?,
             &server,
@@ -187,6 +216,7 @@ mod tests {
             Some(TrayAction::CopyToken { ttl_hours: Some(1) })
         );
         assert_eq!(action_for(OPEN), Some(TrayAction::Open));
+        assert_eq!(action_for(OPEN_DASHBOARD), Some(TrayAction::OpenDashboard));
         assert_eq!(action_for(QUIT), Some(TrayAction::Quit));
         assert_eq!(action_for(SERVER_STATE), None);
         assert_eq!(action_for("nonsense"), None);
@@ -237,6 +267,43 @@ mod tests {
         assert_eq!(notice.title, "No session token");
         assert!(notice.body.contains("no master token"), "{}", notice.body);
         assert_eq!(fake.text().as_deref(), Some("mine"));
+    }
+
+    #[test]
+    fn open_dashboard_opens_a_bare_token_and_says_until_when() {
+        let state = state();
+        let seen = std::sync::Mutex::new(None);
+        let notice = open_dashboard(
+            &state,
+            &|url| {
+                *seen.lock().unwrap() = Some(url.to_owned());
+                Ok(())
+            },
+            &fake_time,
+        )
+        .unwrap();
+        let url = seen.into_inner().unwrap().expect("a URL opened");
+        let token = url
+            .strip_prefix("http://127.0.0.1:8888/?token=")
+            .expect("the dashboard with a token");
+        assert!(!token.starts_with("session:"), "{token}");
+        let expires = state.verify(token).unwrap();
+        assert_eq!(notice.title, "Dashboard opened");
+        assert_eq!(
+            notice.body,
+            format!("http://127.0.0.1:8888 — logged in until T{expires}.")
+        );
+        let recent = state.audit().recent();
+        assert_eq!(recent[0].source, MintSource::Tray);
+        assert_eq!(recent[0].expires_at - recent[0].minted_at, 3600);
+    }
+
+    #[test]
+    fn open_dashboard_reports_a_browser_that_does_not_start() {
+        let notice =
+            open_dashboard(&state(), &|_| Err("no xdg-open".into()), &fake_time).unwrap_err();
+        assert_eq!(notice.title, "Dashboard not opened");
+        assert_eq!(notice.body, "no xdg-open");
     }
 
     #[test]

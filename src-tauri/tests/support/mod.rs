@@ -606,7 +606,8 @@ impl App {
         let _ = Self::try_wd(self.client.release_actions()).await;
     }
 
-    /// Saves what the screen shows of PawKey's window to `docs/screenshots/<name>.png`.
+    /// Saves what the screen shows of PawKey's window to `target/screenshots/<name>.png`, or
+    /// to the tracked `docs/screenshots/<name>.png` when `PAWKEY_UPDATE_SCREENSHOTS=1`.
     /// Taken from the X server (ImageMagick's `import`): WebKitWebDriver's own screenshot
     /// can return an earlier rendering of the page. On a busy machine painting lags behind
     /// the page, so this waits for two rendered frames and then for two identical captures
@@ -616,7 +617,7 @@ impl App {
             .into_iter()
             .find(|w| x11::is_viewable(*w))
             .expect("a visible PawKey window to capture");
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let path = dir.join(format!("{name}.png"));
         let frames = "const done = arguments[arguments.length - 1];\n\
@@ -646,6 +647,19 @@ impl App {
             }
             previous = Some(png.0);
         }
+    }
+}
+
+/// Where screenshots go: `docs/screenshots` only when asked to refresh them, so an ordinary
+/// test run leaves tracked files alone; otherwise `<target dir>/screenshots`.
+fn screenshot_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if std::env::var("PAWKEY_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        return root.join("docs/screenshots");
+    }
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => PathBuf::from(t).join("screenshots"),
+        None => root.join("target/screenshots"),
     }
 }
 
