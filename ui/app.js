@@ -130,6 +130,10 @@ function renderStatus(status) {
   const ready = boot.state === "ready";
   $("new-session").disabled = !ready || (master && !master.ok);
   for (const id of ["import-button", "import-pocketpaw", "save-settings"]) $(id).disabled = !ready;
+  const canMint = ready && master && master.ok;
+  for (const id of ["open-dashboard", "pair-phone"]) $(id).disabled = !canMint;
+  $("pocketpaw-import").disabled = !ready;
+  if (ready && master) checkPocketPaw();
 
   if (status.settings) renderSettings(status.settings);
   if (status.pocketpaw_token_file) $("import-pocketpaw").title = `Reads ${status.pocketpaw_token_file}`;
@@ -437,6 +441,51 @@ async function importMaster(command, args) {
   }
 }
 
+// ---------- PocketPaw: dashboard and pairing ----------
+
+async function checkPocketPaw() {
+  let check;
+  try {
+    check = await invoke("pocketpaw_master");
+  } catch (_) {
+    return; // Not started yet; the next status change checks again.
+  }
+  $("pocketpaw-different").hidden = check.state !== "different";
+  const unknown = $("pocketpaw-unknown");
+  unknown.hidden = check.state !== "unknown";
+  if (check.state === "unknown") {
+    unknown.textContent = "Could not compare with PocketPaw's own token (is PocketPaw installed for this user?). If the dashboard rejects the link, import PocketPaw's token below.";
+    unknown.title = check.detail || "";
+  }
+}
+
+async function openDashboard() {
+  const note = $("dashboard-note");
+  setNote(note, "Opening…");
+  try {
+    const opened = await invoke("open_dashboard");
+    setNote(note, `Opened ${opened.dashboard_url} in your browser, logged in until ${formatTime(opened.expires_at)}.`, "ok");
+  } catch (e) {
+    setNote(note, `Not opened: ${errorMessage(e)}`, "bad");
+  }
+  checkPocketPaw();
+}
+
+async function pairPhone() {
+  const note = $("dashboard-note");
+  try {
+    const pair = await invoke("pair_phone");
+    // Our own SVG (ASCII), shown as an image so none of it runs as markup in the page.
+    $("pair-qr").src = `data:image/svg+xml;base64,${btoa(pair.svg)}`;
+    $("pair-expiry").textContent = `Scan with your phone to open ${pair.dashboard_url}. The code works until ${formatTime(pair.expires_at)} (10 minutes).`;
+    $("pair").hidden = false;
+    setNote(note, "");
+  } catch (e) {
+    $("pair").hidden = true;
+    setNote(note, `No QR code: ${errorMessage(e)}`, "bad");
+  }
+}
+
 // ---------- settings ----------
 
 const SETTINGS_FIELDS = {
@@ -445,6 +494,7 @@ const SETTINGS_FIELDS = {
   token_format: "set-format",
   clipboard_clear_seconds: "set-clear",
   allowed_origins: "set-origins",
+  dashboard_url: "set-dashboard",
   launch_at_login: "set-login",
 };
 
@@ -457,6 +507,8 @@ function renderSettings(settings) {
   $("set-format").value = settings.token_format;
   $("set-clear").value = String(settings.clipboard_clear_seconds);
   $("set-origins").value = settings.allowed_origins.join("\n");
+  $("set-dashboard").value = settings.dashboard_url;
+  $("dashboard-where").textContent = settings.dashboard_url;
   $("set-login").checked = settings.launch_at_login;
 }
 
@@ -467,6 +519,7 @@ function settingsForm(overrides = {}) {
     token_format: $("set-format").value,
     clipboard_clear_seconds: $("set-clear").value,
     allowed_origins: $("set-origins").value,
+    dashboard_url: $("set-dashboard").value,
     launch_at_login: $("set-login").checked,
     ...overrides,
   };
@@ -531,6 +584,7 @@ async function usePort(event) {
     token_format: settings.token_format,
     clipboard_clear_seconds: String(settings.clipboard_clear_seconds),
     allowed_origins: settings.allowed_origins.join("\n"),
+    dashboard_url: settings.dashboard_url,
     launch_at_login: settings.launch_at_login,
   };
   try {
@@ -584,6 +638,14 @@ async function start() {
     importMaster("import_master", { token: $("import-token").value });
   });
   $("import-pocketpaw").addEventListener("click", () => importMaster("import_master_from_pocketpaw", {}));
+  $("pocketpaw-import").addEventListener("click", async () => {
+    await importMaster("import_master_from_pocketpaw", {});
+    const error = $("import-error").textContent;
+    if (error) setNote($("dashboard-note"), error, "bad");
+    checkPocketPaw();
+  });
+  $("open-dashboard").addEventListener("click", openDashboard);
+  $("pair-phone").addEventListener("click", pairPhone);
   $("keychain-retry").addEventListener("click", async () => {
     try {
       await invoke("retry_keychain");

@@ -21,6 +21,8 @@ pub struct SettingsView {
     pub clipboard_clear_seconds: u32,
     /// Extra browser origins allowed to call the server.
     pub allowed_origins: Vec<String>,
+    /// PocketPaw's dashboard, where "Open dashboard" and the pairing QR code lead.
+    pub dashboard_url: String,
     /// Whether PawKey starts at login.
     pub launch_at_login: bool,
     /// The largest `ttl_hours` the config accepts.
@@ -38,6 +40,7 @@ impl SettingsView {
             token_format: config.token_format,
             clipboard_clear_seconds: config.clipboard_clear_seconds,
             allowed_origins: config.allowed_origins.clone(),
+            dashboard_url: config.dashboard_url.clone(),
             launch_at_login,
             max_ttl_hours: MAX_TTL_HOURS,
             config_file,
@@ -59,6 +62,9 @@ pub struct SettingsForm {
     pub clipboard_clear_seconds: String,
     /// One origin per line.
     pub allowed_origins: String,
+    /// PocketPaw's dashboard URL (absent: unchanged).
+    #[serde(default)]
+    pub dashboard_url: Option<String>,
     /// Start PawKey at login.
     pub launch_at_login: bool,
 }
@@ -131,6 +137,9 @@ impl SettingsForm {
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect();
+        if let Some(url) = &self.dashboard_url {
+            config.dashboard_url = url.trim().to_owned();
+        }
 
         // Core's range and shape checks, one field at a time so each one is reported.
         let probes = [
@@ -152,6 +161,13 @@ impl SettingsForm {
                 "allowed_origins",
                 Config {
                     allowed_origins: config.allowed_origins.clone(),
+                    ..Config::default()
+                },
+            ),
+            (
+                "dashboard_url",
+                Config {
+                    dashboard_url: config.dashboard_url.clone(),
                     ..Config::default()
                 },
             ),
@@ -190,6 +206,7 @@ mod tests {
             token_format: "pocketpaw".into(),
             clipboard_clear_seconds: "10".into(),
             allowed_origins: " http://127.0.0.1:8888 \n\nhttps://app.example\n".into(),
+            dashboard_url: Some(" https://paw.example:8443/app ".into()),
             launch_at_login: false,
         }
     }
@@ -216,6 +233,7 @@ mod tests {
             c.allowed_origins,
             vec!["http://127.0.0.1:8888", "https://app.example"]
         );
+        assert_eq!(c.dashboard_url, "https://paw.example:8443/app");
         // Settings the form does not show survive.
         assert_eq!(c.extra_hosts, vec!["pawkey.local"]);
     }
@@ -228,6 +246,7 @@ mod tests {
             token_format: "jwt".into(),
             clipboard_clear_seconds: "-1".into(),
             allowed_origins: "http://ok:1\nhttp://bad:1/path".into(),
+            dashboard_url: Some("ftp://paw".into()),
             launch_at_login: true,
         };
         let e = bad.to_config(&Config::default()).unwrap_err();
@@ -243,8 +262,23 @@ mod tests {
                 "token_format",
                 "clipboard_clear_seconds",
                 "ttl_hours",
-                "allowed_origins"
+                "allowed_origins",
+                "dashboard_url"
             ]
+        );
+    }
+
+    #[test]
+    fn an_absent_dashboard_url_keeps_the_current_one() {
+        let mut f = form();
+        f.dashboard_url = None;
+        let current = Config {
+            dashboard_url: "http://paw.lan:8888".into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            f.to_config(&current).unwrap().dashboard_url,
+            "http://paw.lan:8888"
         );
     }
 

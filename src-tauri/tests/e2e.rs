@@ -1,7 +1,8 @@
 //! End-to-end tests through the real window: tauri-driver + WebKitWebDriver drive the debug
 //! `pawkey` binary under Xvfb, with a real gnome-keyring on a private D-Bus session
 //! (`make test` sets all of that up). Each test launches its own isolated PawKey; launches
-//! are serialized (see `support`). Screenshots of the main states go to `docs/screenshots/`.
+//! are serialized (see `support`). Screenshots of the main states go to `target/screenshots/`
+//! (`docs/screenshots/` with `PAWKEY_UPDATE_SCREENSHOTS=1`).
 
 mod support;
 
@@ -910,5 +911,109 @@ async fn a_missing_keychain_is_shown_with_what_to_do() {
     app.click("#keychain-retry").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(app.visible("#keychain-banner").await);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_dashboard_and_pair_phone_use_bare_tokens_pocketpaw_accepts() {
+    // The browser is a script that records the URL it was asked to open.
+    let shim = tempfile::tempdir().unwrap();
+    let opened = shim.path().join("opened-url");
+    let browser = shim.path().join("browser");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let app = App::launch(Options {
+        env: vec![("BROWSER".into(), browser.display().to_string())],
+        ..Options::default()
+    })
+    .await;
+    app.wait_for_attr("#master-status", "data-state", "ok")
+        .await;
+
+    // No PocketPaw for this user: only a quiet hint.
+    eventually_async(&app, "the unknown hint", |app| async move {
+        app.visible("#pocketpaw-unknown").await
+    })
+    .await;
+    assert!(!app.visible("#pocketpaw-different").await);
+
+    app.click("#open-dashboard").await;
+    app.wait_for_text("#dashboard-note", "the opened note", |t| {
+        t.starts_with("Opened http://127.0.0.1:8888")
+    })
+    .await;
+    eventually("the browser shim ran", Duration::from_secs(10), || {
+        opened.exists()
+    })
+    .await;
+    let url = std::fs::read_to_string(&opened).unwrap();
+    let token = url
+        .strip_prefix("http://127.0.0.1:8888/?token=")
+        .unwrap_or_else(|| panic!("unexpected URL {url}"));
+    assert!(!token.starts_with("session:"), "{token}");
+    let verify = curl(
+        "GET",
+        &format!("{}/api/auth/verify?token={token}", base(&app)),
+        None,
+    );
+    assert_eq!(verify.status, 200, "{}", verify.body);
+    let left = verify.json()["expires_in_seconds"].as_u64().unwrap();
+    assert!((3600 - 60..=3600).contains(&left), "{left}");
+
+    // Phone pairing shows our QR code as an image, with its expiry.
+    app.click("#pair-phone").await;
+    app.wait_for_text("#pair-expiry", "the QR expiry", |t| {
+        t.contains("10 minutes")
+    })
+    .await;
+    let src = app.attr("#pair-qr", "src").await.unwrap_or_default();
+    assert!(src.starts_with("data:image/svg+xml;base64,"), "{src:.60}");
+    let width = app
+        .execute("return document.getElementById('pair-qr').naturalWidth;")
+        .await;
+    assert!(
+        width.as_u64().unwrap_or(0) >= 200,
+        "the QR image did not load: {width}"
+    );
+    app.execute(
+        "document.getElementById('pair').scrollIntoView({ block: 'center' }); return true;",
+    )
+    .await;
+    app.screenshot("pocketpaw-pairing").await;
+
+    // PocketPaw with another master: the window says so and imports it on request.
+    let pocketpaw = app.sandbox.home().join(".pocketpaw");
+    std::fs::create_dir_all(&pocketpaw).unwrap();
+    let theirs = "7d1c2e3f-4a5b-4c6d-8e9f-a0b1c2d3e4f5";
+    std::fs::write(pocketpaw.join("access_token"), format!("{theirs}\n")).unwrap();
+    std::fs::remove_file(&opened).unwrap();
+    app.click("#open-dashboard").await;
+    eventually_async(&app, "the different-master notice", |app| async move {
+        app.visible("#pocketpaw-different").await
+    })
+    .await;
+    assert!(!app.visible("#pocketpaw-unknown").await);
+    app.screenshot("pocketpaw-different").await;
+    app.click("#pocketpaw-import").await;
+    eventually_async(&app, "the notice to go", |app| async move {
+        !app.visible("#pocketpaw-different").await
+    })
+    .await;
+    assert_eq!(app.sandbox.stored_master(), theirs);
+
+    // An invalid dashboard URL is refused inline.
+    app.type_into("#set-dashboard", "ftp://paw").await;
+    app.click("#save-settings").await;
+    let error = app
+        .wait_for_text("#err-dashboard_url", "an inline error", |t| !t.is_empty())
+        .await;
+    assert!(error.contains("ftp://paw"), "{error}");
     app.close().await;
 }
