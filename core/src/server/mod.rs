@@ -41,27 +41,33 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Most connections served at once; more wait to be accepted.
 const MAX_CONNECTIONS: usize = 4096;
 
-/// The routes under `/api` (and `/api/v1`).
-fn api() -> Router<AppState> {
-    Router::new()
-        .route("/auth/session", post(routes::create_session))
-        .route("/auth/verify", get(routes::verify))
-        .route("/auth/login", post(routes::login))
-        .route("/auth/logout", post(routes::logout))
-        .route("/token/regenerate", post(routes::regenerate))
-        .route("/health", get(routes::health))
-        .route("/qr", get(qr::qr))
-        .route("/openapi.json", get(routes::openapi_json))
+/// The API routes, each registered under every prefix PocketPaw serves (`/api` and
+/// `/api/v1`). Full paths rather than `nest`, so a request is routed once and its URI is
+/// never rewritten.
+fn api(mut router: Router<AppState>, prefix: &str) -> Router<AppState> {
+    let routes: [(&str, axum::routing::MethodRouter<AppState>); 8] = [
+        ("/auth/session", post(routes::create_session)),
+        ("/auth/verify", get(routes::verify)),
+        ("/auth/login", post(routes::login)),
+        ("/auth/logout", post(routes::logout)),
+        ("/token/regenerate", post(routes::regenerate)),
+        ("/health", get(routes::health)),
+        ("/qr", get(qr::qr)),
+        ("/openapi.json", get(routes::openapi_json)),
+    ];
+    for (path, handler) in routes {
+        router = router.route(&format!("{prefix}{path}"), handler);
+    }
+    router
 }
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let pages = Router::new()
         .route("/", get(page::index))
         .route("/assets/pawkey.css", get(page::css))
-        .route("/assets/pawkey.js", get(page::js))
-        .nest("/api", api())
-        .nest("/api/v1", api())
+        .route("/assets/pawkey.js", get(page::js));
+    api(api(pages, "/api"), "/api/v1")
         .fallback(routes::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
