@@ -477,7 +477,11 @@ async function pairPhone() {
     const pair = await invoke("pair_phone");
     // Our own SVG (ASCII), shown as an image so none of it runs as markup in the page.
     $("pair-qr").src = `data:image/svg+xml;base64,${btoa(pair.svg)}`;
-    $("pair-expiry").textContent = `Scan with your phone to open ${pair.dashboard_url}. The code works until ${formatTime(pair.expires_at)} (10 minutes).`;
+    let expiry = `Scan with your phone to open ${pair.dashboard_url}. The code works until ${formatTime(pair.expires_at)} (10 minutes).`;
+    if (/^https?:\/\/(127\.|localhost|\[::1\])/.test(pair.dashboard_url)) {
+      expiry += " A phone cannot reach this computer's localhost: set the dashboard to its network address in Settings.";
+    }
+    $("pair-expiry").textContent = expiry;
     $("pair").hidden = false;
     setNote(note, "");
   } catch (e) {

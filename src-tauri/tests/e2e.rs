@@ -973,6 +973,14 @@ async fn open_dashboard_and_pair_phone_use_bare_tokens_pocketpaw_accepts() {
         t.contains("10 minutes")
     })
     .await;
+    // The default dashboard is on localhost, which a phone cannot reach: the window says so.
+    assert!(
+        app.text("#pair-expiry")
+            .await
+            .contains("cannot reach this computer's localhost"),
+        "{}",
+        app.text("#pair-expiry").await
+    );
     let src = app.attr("#pair-qr", "src").await.unwrap_or_default();
     assert!(src.starts_with("data:image/svg+xml;base64,"), "{src:.60}");
     let width = app
