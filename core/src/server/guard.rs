@@ -204,11 +204,11 @@ pub async fn finish(req: Request, next: Next) -> Response {
 
     let status = response.status();
     if status.is_server_error() {
-        tracing::warn!(%method, path = uri.path(), status = status.as_u16(), "request failed");
+        tracing::warn!(%method, path = %uri.path(), status = status.as_u16(), "request failed");
     } else {
         tracing::debug!(
             %method,
-            path = uri.path(),
+            path = %uri.path(),
             status = status.as_u16(),
             micros = started.elapsed().as_micros() as u64,
             "request"
