@@ -236,16 +236,7 @@ pub async fn login(
     let minted = state
         .mint(None, None, MintSource::Http, Some(ip))
         .map_err(mint_error)?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        minted.token,
-        u64::from(minted.ttl_hours) * 3600
-    );
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
+    let headers = session_cookie(&minted.token, u64::from(minted.ttl_hours) * 3600)?;
     let body = LoginResponse {
         authenticated: true,
         expires_at: rfc3339(minted.expires_at),
@@ -268,13 +259,23 @@ pub struct LogoutResponse {
     tag = "auth",
     responses((status = 200, description = "The cookie is cleared", body = LogoutResponse))
 )]
-pub async fn logout() -> impl IntoResponse {
-    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+pub async fn logout() -> Result<impl IntoResponse, ApiError> {
+    Ok((
+        session_cookie("", 0)?,
+        Json(LogoutResponse { logged_out: true }),
+    ))
+}
+
+/// `Set-Cookie` for the session cookie, with the attributes login and logout share;
+/// an empty value with `max_age` 0 clears it.
+fn session_cookie(value: &str, max_age: u64) -> Result<HeaderMap, ApiError> {
+    let cookie =
+        format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}");
     let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&clear) {
-        headers.insert(SET_COOKIE, v);
-    }
-    (headers, Json(LogoutResponse { logged_out: true }))
+    // Tokens are visible ASCII, so this only fails on a bug; the message holds no token.
+    let value = HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?;
+    headers.insert(SET_COOKIE, value);
+    Ok(headers)
 }
 
 /// The new master token.
