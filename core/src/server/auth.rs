@@ -1,7 +1,9 @@
 //! Authentication as extractors: [`MasterAuth`] for routes that need the master token,
-//! [`Session`] for routes a session token opens. Every failure is logged at debug level
-//! (never with the token) and answers the same 401; repeated failures from one client
-//! answer 429.
+//! [`Session`] for routes a session token opens, [`Credential`] for routes either opens.
+//! A credential is checked first and the failure limiter is asked only when it failed, so
+//! a correct credential is never throttled. Every failure is logged at debug level (never
+//! with the token) and answers the same 401, or 429 once the client (or all clients
+//! together) failed too often.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
@@ -77,28 +79,29 @@ pub(crate) fn client_ip(parts: &Parts) -> IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
-fn throttle(state: &AppState, ip: IpAddr) -> Result<(), ApiError> {
-    state
-        .limiter()
-        .check(ip, Instant::now())
-        .map_err(|wait| ApiError::TooManyRequests {
+/// A credential from `ip` failed: 401 (`error`), or 429 when it failed too often.
+fn failed(state: &AppState, ip: IpAddr, error: ApiError) -> ApiError {
+    match state.limiter().fail(ip, Instant::now()) {
+        Ok(()) => error,
+        Err(wait) => ApiError::TooManyRequests {
             retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
-        })
+        },
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Unavailable(format!("The master token is not available: {e}"))
 }
 
 /// Checks a presented master token for `ip`, counting a wrong one as a failure.
 pub(crate) fn check_master(state: &AppState, ip: IpAddr, presented: &str) -> Result<(), ApiError> {
-    throttle(state, ip)?;
     match state.is_master(presented) {
         Ok(true) => Ok(()),
         Ok(false) => {
             tracing::debug!(%ip, "wrong master token");
-            state.limiter().record_failure(ip, Instant::now());
-            Err(ApiError::InvalidMaster)
+            Err(failed(state, ip, ApiError::InvalidMaster))
         }
-        Err(e) => Err(ApiError::Unavailable(format!(
-            "The master token is not available: {e}"
-        ))),
+        Err(e) => Err(unavailable(e)),
     }
 }
 
@@ -113,15 +116,13 @@ impl FromRequestParts<AppState> for MasterAuth {
         let ip = client_ip(parts);
         match bearer(&parts.headers) {
             None => {
-                throttle(state, ip)?;
+                // No guess was made, so nothing to count.
                 tracing::debug!(%ip, "no Authorization header");
                 Err(ApiError::InvalidMaster)
             }
             Some(Err(())) => {
-                throttle(state, ip)?;
                 tracing::debug!(%ip, "Authorization header is not a bearer token");
-                state.limiter().record_failure(ip, Instant::now());
-                Err(ApiError::InvalidMaster)
+                Err(failed(state, ip, ApiError::InvalidMaster))
             }
             Some(Ok(token)) => check_master(state, ip, token).map(|()| MasterAuth),
         }
@@ -141,7 +142,6 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ip = client_ip(parts);
-        throttle(state, ip)?;
         let from_query;
         let presented = match bearer(&parts.headers) {
             Some(Ok(t)) => Some(t),
@@ -156,42 +156,62 @@ impl FromRequestParts<AppState> for Session {
         let Some(token) = presented else {
             tracing::debug!(%ip, "no session token presented");
             if parts.headers.contains_key(AUTHORIZATION) {
-                state.limiter().record_failure(ip, Instant::now());
+                return Err(failed(state, ip, ApiError::InvalidSession));
             }
             return Err(ApiError::InvalidSession);
         };
         match state.verify(token) {
             Ok(expires_at) => Ok(Session { expires_at }),
-            Err(VerifyError::MasterUnavailable(e)) => Err(ApiError::Unavailable(format!(
-                "The master token is not available: {e}"
-            ))),
+            Err(VerifyError::MasterUnavailable(e)) => Err(unavailable(e)),
             Err(VerifyError::Token(e)) => {
                 tracing::debug!(%ip, "session token refused: {e}");
-                state.limiter().record_failure(ip, Instant::now());
-                Err(ApiError::InvalidSession)
+                Err(failed(state, ip, ApiError::InvalidSession))
             }
         }
     }
 }
 
 /// Either credential: the master token in `Authorization: Bearer`, or a valid session
-/// token (for routes any logged-in client may use, such as the pairing QR code).
+/// token. Routes that hand out a credential use it to bound what they hand out: nothing
+/// outlives the credential that asked for it.
 #[derive(Debug, Clone, Copy)]
-pub struct MasterOrSession;
+pub enum Credential {
+    /// The master token.
+    Master,
+    /// A session token, expiring at this Unix second.
+    Session {
+        /// Expiry, Unix seconds.
+        expires_at: u64,
+    },
+}
 
-impl FromRequestParts<AppState> for MasterOrSession {
+impl Credential {
+    /// The latest expiry (Unix seconds) of anything handed out on this credential's
+    /// behalf: `wanted`, cut to the session's own expiry.
+    pub fn bound(self, wanted: u64) -> u64 {
+        match self {
+            Credential::Master => wanted,
+            Credential::Session { expires_at } => wanted.min(expires_at),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Credential {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(Ok(token)) = bearer(&parts.headers) {
-            if state.is_master(token).unwrap_or(false) {
-                throttle(state, client_ip(parts))?;
-                return Ok(MasterOrSession);
+            match state.is_master(token) {
+                Ok(true) => return Ok(Credential::Master),
+                Ok(false) => {}
+                Err(e) => return Err(unavailable(e)),
             }
         }
         Session::from_request_parts(parts, state)
             .await
-            .map(|_| MasterOrSession)
+            .map(|s| Credential::Session {
+                expires_at: s.expires_at,
+            })
     }
 }
 
