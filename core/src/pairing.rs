@@ -65,7 +65,22 @@ pub fn dashboard_link(
     source: MintSource,
     client: Option<IpAddr>,
 ) -> Result<DashboardLink, MintError> {
-    let minted = state.mint_for(seconds, Some(TokenFormat::Pocketpaw), source, client)?;
+    dashboard_link_until(
+        state,
+        crate::state::now_unix().saturating_add(seconds),
+        source,
+        client,
+    )
+}
+
+/// [`dashboard_link`] with a token expiring at `expires_at` (Unix seconds).
+pub fn dashboard_link_until(
+    state: &AppState,
+    expires_at: u64,
+    source: MintSource,
+    client: Option<IpAddr>,
+) -> Result<DashboardLink, MintError> {
+    let minted = state.mint_until(expires_at, Some(TokenFormat::Pocketpaw), source, client)?;
     let base = state
         .config()
         .dashboard_url

@@ -17,6 +17,9 @@ use crate::secret::MasterToken;
 use crate::store::{MasterStore, StoreError};
 use crate::token::{SessionKey, TokenError, TokenFormat, fingerprint};
 
+/// How far a token's expiry may lie beyond the longest lifetime (clocks and rounding).
+pub const CLOCK_SKEW_SECONDS: u64 = 300;
+
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> u64 {
     SystemTime::now()
@@ -300,9 +303,20 @@ impl AppState {
         source: MintSource,
         client: Option<IpAddr>,
     ) -> Result<Minted, MintError> {
+        self.mint_until(now_unix().saturating_add(seconds), format, source, client)
+    }
+
+    /// Mints a token that expires at `expires_at` (Unix seconds), for tokens that must not
+    /// outlive the credential that asked for them.
+    pub fn mint_until(
+        &self,
+        expires_at: u64,
+        format: Option<TokenFormat>,
+        source: MintSource,
+        client: Option<IpAddr>,
+    ) -> Result<Minted, MintError> {
         let config = self.config();
         let now = now_unix();
-        let expires_at = now + seconds;
         let token = match &*self.slot() {
             MasterSlot::Ready { key, .. } => {
                 key.mint(expires_at, format.unwrap_or(config.token_format))
@@ -320,17 +334,29 @@ impl AppState {
         Ok(Minted {
             token,
             expires_at,
-            ttl_hours: seconds.div_ceil(3600).try_into().unwrap_or(u32::MAX),
+            ttl_hours: expires_at
+                .saturating_sub(now)
+                .div_ceil(3600)
+                .try_into()
+                .unwrap_or(u32::MAX),
             fingerprint,
         })
     }
 
-    /// Verifies a session token against the current master token; returns its expiry.
+    /// Verifies a session token against the current master token; returns its expiry. A
+    /// token whose expiry lies further out than the configured longest lifetime (plus
+    /// [`CLOCK_SKEW_SECONDS`]) is refused even with a good MAC: PawKey never minted it.
     pub fn verify(&self, token: &str) -> Result<u64, VerifyError> {
-        match &*self.slot() {
-            MasterSlot::Ready { key, .. } => Ok(key.verify(token, now_unix())?),
-            MasterSlot::Unavailable(e) => Err(VerifyError::MasterUnavailable(e.clone())),
+        let now = now_unix();
+        let exp = match &*self.slot() {
+            MasterSlot::Ready { key, .. } => key.verify(token, now)?,
+            MasterSlot::Unavailable(e) => return Err(VerifyError::MasterUnavailable(e.clone())),
+        };
+        let longest = u64::from(self.config().ttl_hours.min(MAX_TTL_HOURS)) * 3600;
+        if exp > now.saturating_add(longest + CLOCK_SKEW_SECONDS) {
+            return Err(TokenError::TooFarAhead(exp).into());
         }
+        Ok(exp)
     }
 
     /// Whether `presented` is the master token (constant time).

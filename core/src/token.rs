@@ -62,6 +62,11 @@ pub enum TokenError {
     /// The MAC matches but the expiry has passed.
     #[error("session token expired at {0} (Unix seconds)")]
     Expired(u64),
+    /// The MAC matches but the expiry is further out than the longest lifetime allowed.
+    #[error(
+        "session token expiry {0} (Unix seconds) is further out than the longest lifetime PawKey allows"
+    )]
+    TooFarAhead(u64),
 }
 
 /// A parsed, not yet verified token.

@@ -1,25 +1,27 @@
 //! `GET /api/qr`: a QR code for pairing a phone with PocketPaw's dashboard. Unlike
 //! PocketPaw's own QR endpoint it needs a credential (master or session token), and the
-//! token inside lives only minutes.
+//! token inside lives only minutes — and never longer than the session that asked for it,
+//! so a session cannot renew itself through this route.
 
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
-use super::auth::{ClientIp, MasterOrSession};
+use super::auth::{ClientIp, Credential};
 use super::error::{ApiError, ErrorBody};
 use crate::audit::MintSource;
-use crate::pairing::{QR_LINK_SECONDS, dashboard_link, qr_svg};
-use crate::state::{AppState, MintError};
+use crate::pairing::{QR_LINK_SECONDS, dashboard_link_until, qr_svg};
+use crate::state::{AppState, MintError, now_unix};
 
-/// QR code (SVG) of `<dashboard_url>/?token=<token valid 10 minutes>`.
+/// QR code (SVG) of `<dashboard_url>/?token=<token valid 10 minutes>`; asked for with a
+/// session token, the token inside expires no later than that session.
 #[utoipa::path(
     get,
     path = "/api/qr",
     tag = "pairing",
     responses(
-        (status = 200, description = "SVG QR code of a dashboard link with a 10-minute token", content_type = "image/svg+xml", body = String),
+        (status = 200, description = "SVG QR code of a dashboard link with a token valid 10 minutes, or until the asking session expires if that is sooner", content_type = "image/svg+xml", body = String),
         (status = 401, description = "Neither the master token nor a valid session token", body = ErrorBody),
         (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
         (status = 503, description = "The master token is unavailable (keychain)", body = ErrorBody),
@@ -29,14 +31,14 @@ use crate::state::{AppState, MintError};
 pub async fn qr(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    _: MasterOrSession,
+    credential: Credential,
 ) -> Result<impl IntoResponse, ApiError> {
-    let link = dashboard_link(&state, QR_LINK_SECONDS, MintSource::Http, Some(ip)).map_err(
-        |e| match e {
+    let until = credential.bound(now_unix().saturating_add(QR_LINK_SECONDS));
+    let link =
+        dashboard_link_until(&state, until, MintSource::Http, Some(ip)).map_err(|e| match e {
             MintError::MasterUnavailable(_) => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
-        },
-    )?;
+        })?;
     let svg = qr_svg(&link.url).map_err(ApiError::Internal)?;
     Ok((
         [(CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"))],
