@@ -1,6 +1,9 @@
 //! The two middleware layers every request passes:
-//! - [`guard`]: `Host` allowlist (DNS rebinding), header and body size limits, `Origin`
-//!   allowlist and CORS (preflight answered for allowed origins only).
+//! - [`guard`]: `Host` allowlist (DNS rebinding; one `Host`, and the authority of an
+//!   absolute-form request line checked too), header and body size limits, `Origin`
+//!   allowlist and CORS (preflight, Private Network Access included, answered for allowed
+//!   origins only). Allowed origins are PawKey's own, Tauri's webview, the configured
+//!   dashboard's and those named in `allowed_origins`; no other local page.
 //! - [`finish`]: security headers on every response, `{"detail"}` JSON for any error the
 //!   framework produced itself, and a request log line that never contains a query string,
 //!   a cookie or an `Authorization` header.
@@ -16,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::{BODY_LIMIT, HEADER_LIMIT};
+use crate::config::Config;
 use crate::state::AppState;
 
 /// Origins of Tauri's webview on Linux, macOS and Windows.
@@ -54,11 +58,21 @@ pub fn host_allowed(host: &str, port: u16, extra_hosts: &[String]) -> bool {
     })
 }
 
-/// Splits `name[:port]` (with `[v6]` brackets). `Err` for a port that is not a number.
+/// Splits `name[:port]` (with `[v6]` brackets). `Err` for a port that is not a number or
+/// anything but `:port` after a closing bracket.
 fn split_host_port(s: &str) -> (Option<&str>, Result<Option<u16>, ()>) {
     let (name, port) = if s.starts_with('[') {
         match s.find(']') {
-            Some(end) => (&s[..=end], s[end + 1..].strip_prefix(':')),
+            Some(end) => {
+                let rest = &s[end + 1..];
+                if rest.is_empty() {
+                    (&s[..=end], None)
+                } else if let Some(p) = rest.strip_prefix(':') {
+                    (&s[..=end], Some(p))
+                } else {
+                    return (None, Err(()));
+                }
+            }
             None => return (None, Err(())),
         }
     } else {
@@ -77,17 +91,57 @@ fn split_host_port(s: &str) -> (Option<&str>, Result<Option<u16>, ()>) {
     (Some(name).filter(|n| !n.is_empty()), port)
 }
 
-/// Is `origin` (an `Origin` header value) allowed to call us?
-pub fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
-    if TAURI_ORIGINS.contains(&origin) || allowed.iter().any(|a| a == origin) {
+/// The origin (`scheme://host[:port]`) of a URL such as the configured dashboard URL.
+fn origin_of(url: &str) -> Option<&str> {
+    let scheme_end = url.find("://")? + 3;
+    let end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    Some(&url[..end])
+}
+
+/// Is `origin` (an `Origin` header value) allowed to call us on `port`? Allowed: Tauri's
+/// webview, PawKey's own pages (`http://` and a host [`host_allowed`] accepts, with our
+/// port), the configured dashboard's origin and every origin in `allowed_origins`.
+pub fn origin_allowed(origin: &str, port: u16, config: &Config) -> bool {
+    if TAURI_ORIGINS.contains(&origin)
+        || config.allowed_origins.iter().any(|a| a == origin)
+        || origin_of(&config.dashboard_url).is_some_and(|d| d.eq_ignore_ascii_case(origin))
+    {
         return true;
     }
-    // http://localhost:*, http://127.0.0.1:*, http://[::1]:*
     let Some(rest) = origin.strip_prefix("http://") else {
         return false;
     };
-    let (name, port) = split_host_port(rest);
-    matches!(name, Some("localhost" | "127.0.0.1" | "[::1]")) && port.is_ok()
+    // An origin states its port unless it is the scheme's default.
+    let (_, origin_port) = split_host_port(rest);
+    let effective = match origin_port {
+        Ok(p) => p.unwrap_or(80),
+        Err(()) => return false,
+    };
+    effective == port && host_allowed(rest, port, &config.extra_hosts)
+}
+
+/// The one `Host` of a request: `Err` for several. An absolute-form request line
+/// (`GET http://host/ HTTP/1.1`) names the host the request is for, so its authority is
+/// what counts, and a `Host` beside it must agree.
+fn request_host(req: &Request) -> Result<Option<&str>, ()> {
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err(());
+    }
+    let host = match host {
+        Some(h) => Some(h.to_str().map_err(|_| ())?),
+        None => None,
+    };
+    match req.uri().authority().map(|a| a.as_str()) {
+        Some(authority) => match host {
+            Some(h) if !h.trim().eq_ignore_ascii_case(authority) => Err(()),
+            _ => Ok(Some(authority)),
+        },
+        None => Ok(host),
+    }
 }
 
 /// First layer: rejects what must never reach a handler.
@@ -95,12 +149,16 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let headers = req.headers();
     let config = state.config();
 
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(|a| a.as_str()));
-    if !host.is_some_and(|h| host_allowed(h, state.listening_port(), &config.extra_hosts)) {
-        return ApiError::HostNotAllowed.into_response();
+    let port = state.listening_port();
+    match request_host(&req) {
+        Ok(Some(host)) if host_allowed(host, port, &config.extra_hosts) => {}
+        Ok(_) => return ApiError::HostNotAllowed.into_response(),
+        Err(()) => {
+            return ApiError::BadRequest(
+                "Conflicting Host: send exactly one Host header naming this server".into(),
+            )
+            .into_response();
+        }
     }
 
     let header_bytes: usize = headers
@@ -123,7 +181,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let origin = match headers.get(header::ORIGIN) {
         None => None,
         Some(o) => match o.to_str() {
-            Ok(o) if origin_allowed(o, &config.allowed_origins) => Some(o.to_owned()),
+            Ok(o) if origin_allowed(o, port, &config) => Some(o.to_owned()),
             _ => return ApiError::OriginNotAllowed.into_response(),
         },
     };
@@ -135,7 +193,10 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     if req.method() == Method::OPTIONS
         && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
-        return preflight(&origin);
+        let private_network = headers
+            .get(REQUEST_PRIVATE_NETWORK)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+        return preflight(&origin, private_network);
     }
     let mut response = next.run(req).await;
     cors_headers(response.headers_mut(), &origin);
@@ -153,10 +214,19 @@ fn cors_headers(h: &mut HeaderMap, origin: &str) {
     }
 }
 
-fn preflight(origin: &str) -> Response {
+/// Private Network Access: a page asks before it may call a server on the loopback.
+const REQUEST_PRIVATE_NETWORK: HeaderName =
+    HeaderName::from_static("access-control-request-private-network");
+const ALLOW_PRIVATE_NETWORK: HeaderName =
+    HeaderName::from_static("access-control-allow-private-network");
+
+fn preflight(origin: &str, private_network: bool) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let h = response.headers_mut();
     cors_headers(h, origin);
+    if private_network {
+        h.insert(ALLOW_PRIVATE_NETWORK, HeaderValue::from_static("true"));
+    }
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST, OPTIONS"),
@@ -262,6 +332,10 @@ mod tests {
             "[::1",
             "0.0.0.0:8000",
             "127.0.0.2:8000",
+            "[::1]x:8000",
+            "[::1]x",
+            "[::1]:8000x",
+            "[::1]evil.com",
         ] {
             assert!(!host_allowed(bad, 8000, &[]), "{bad:?}");
         }
@@ -278,15 +352,18 @@ mod tests {
 
     #[test]
     fn origins() {
+        let config = Config::default();
         for ok in [
             "tauri://localhost",
             "http://tauri.localhost",
             "https://tauri.localhost",
-            "http://localhost:5173",
+            "http://localhost:8000",
+            "http://127.0.0.1:8000",
+            "http://[::1]:8000",
+            // The default dashboard_url's origin.
             "http://127.0.0.1:8888",
-            "http://localhost",
         ] {
-            assert!(origin_allowed(ok, &[]), "{ok}");
+            assert!(origin_allowed(ok, 8000, &config), "{ok}");
         }
         for bad in [
             "null",
@@ -294,13 +371,22 @@ mod tests {
             "https://localhost:8000",
             "http://localhost.evil.com",
             "http://127.0.0.1.evil.com:80",
+            "http://localhost:5555",
+            "http://localhost",
+            "http://[::1]evil.com",
+            "http://[::1]evil.com:8000",
+            "http://localhost:8000/",
             "",
         ] {
-            assert!(!origin_allowed(bad, &[]), "{bad}");
+            assert!(!origin_allowed(bad, 8000, &config), "{bad}");
         }
-        assert!(origin_allowed(
-            "https://app.example",
-            &["https://app.example".to_owned()]
-        ));
+        let config = Config {
+            allowed_origins: vec!["https://app.example".to_owned()],
+            dashboard_url: "https://paw.example:8443/app".to_owned(),
+            ..Config::default()
+        };
+        assert!(origin_allowed("https://app.example", 8000, &config));
+        assert!(origin_allowed("https://paw.example:8443", 8000, &config));
+        assert!(!origin_allowed("http://127.0.0.1:8888", 8000, &config));
     }
 }
