@@ -39,6 +39,12 @@ pub enum ApiError {
     /// 405: the route exists but not with this method.
     #[error("Method Not Allowed")]
     MethodNotAllowed,
+    /// 408: the request body did not arrive in time.
+    #[error(
+        "Request body not received within {} s; send the whole request at once",
+        crate::server::BODY_READ_TIMEOUT.as_secs()
+    )]
+    RequestTimeout,
     /// 413: the body is over the limit.
     #[error("Request body too large (limit {} KiB)", crate::server::BODY_LIMIT / 1024)]
     PayloadTooLarge,
@@ -74,6 +80,7 @@ impl ApiError {
             ApiError::HostNotAllowed | ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,

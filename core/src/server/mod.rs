@@ -3,6 +3,7 @@
 //! 127.0.0.1) and serves it until shut down, finishing in-flight requests.
 
 pub mod auth;
+pub mod conn;
 pub mod error;
 pub mod guard;
 pub mod openapi;
@@ -36,10 +37,21 @@ const HARD_HEADER_LIMIT: usize = 64 * 1024;
 /// A client must send a complete request head within this time, also between keep-alive
 /// requests; slow or idle connections are closed.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Once its head is in, a request's body must arrive within this time (answer: 408).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for in-flight requests at shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// Most connections served at once; more wait to be accepted.
+/// Most connections served at once (fewer when the open-file limit is lower); more wait
+/// to be accepted.
 const MAX_CONNECTIONS: usize = 4096;
+/// Most connections one client holds at once; a newer one closes its oldest. Every
+/// loopback address is one client.
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = 512;
+/// File descriptors kept free for everything that is not a connection (keychain, log,
+/// audit file, the desktop shell's own).
+const FD_RESERVE: u64 = 128;
+/// At most one "accept failed" warning in this time.
+const ACCEPT_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The API routes, each registered under every prefix PocketPaw serves (`/api` and
 /// `/api/v1`). Full paths rather than `nest`, so a request is routed once and its URI is
@@ -209,14 +221,31 @@ pub struct ServeOptions {
     /// How long a client may take to send a complete request head, also while a
     /// connection idles between keep-alive requests (default [`HEADER_READ_TIMEOUT`]).
     pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body once its head is in (default
+    /// [`BODY_READ_TIMEOUT`]).
+    pub body_read_timeout: Duration,
+    /// Most connections one client holds at once (default [`MAX_CONNECTIONS_PER_CLIENT`]).
+    pub max_connections_per_client: usize,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+            max_connections_per_client: MAX_CONNECTIONS_PER_CLIENT,
         }
     }
+}
+
+/// The connection caps for an open-file limit of `fd_limit`: all connections together,
+/// and one client's.
+fn connection_caps(fd_limit: Option<u64>, per_client: usize) -> (usize, usize) {
+    let by_fds = fd_limit
+        .map(|l| usize::try_from(l.saturating_sub(FD_RESERVE)).unwrap_or(usize::MAX))
+        .unwrap_or(MAX_CONNECTIONS);
+    let total = MAX_CONNECTIONS.min(by_fds).max(16);
+    (total, per_client.min(total / 2).max(1))
 }
 
 /// Serves `state` on already bound listeners in the background.
@@ -239,7 +268,14 @@ pub fn serve_with(
     }
     let app = router(state);
     let (stop, stopped) = watch::channel(false);
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let (total, per_client) =
+        connection_caps(conn::raise_fd_limit(), options.max_connections_per_client);
+    tracing::debug!("serving at most {total} connections, {per_client} per client");
+    let shared = Shared {
+        limit: Arc::new(Semaphore::new(total)),
+        clients: conn::ClientConnections::new(per_client),
+        warnings: Arc::new(conn::AcceptWarnings::new(ACCEPT_WARNING_INTERVAL)),
+    };
     let task = tokio::spawn(async move {
         let loops: Vec<_> = listeners
             .into_iter()
@@ -248,7 +284,7 @@ pub fn serve_with(
                     l,
                     app.clone(),
                     stopped.clone(),
-                    limit.clone(),
+                    shared.clone(),
                     options.clone(),
                 ))
             })
@@ -260,11 +296,22 @@ pub fn serve_with(
     RunningServer { addrs, stop, task }
 }
 
+/// What every accept loop of one server shares.
+#[derive(Clone)]
+struct Shared {
+    /// One permit per connection.
+    limit: Arc<Semaphore>,
+    /// Connections per client.
+    clients: Arc<conn::ClientConnections>,
+    /// Rate limit on the "accept failed" warning.
+    warnings: Arc<conn::AcceptWarnings>,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     app: Router,
     mut stopped: watch::Receiver<bool>,
-    limit: Arc<Semaphore>,
+    shared: Shared,
     options: ServeOptions,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -273,28 +320,41 @@ async fn accept_loop(
         .header_read_timeout(options.header_read_timeout)
         .max_buf_size(HARD_HEADER_LIMIT)
         .keep_alive(true);
+    let body_timeout = options.body_read_timeout;
     loop {
         let permit = tokio::select! {
-            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            p = shared.limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
             _ = stopped.changed() => break,
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!("accept failed: {e}");
+                    // Out of file descriptors and the like: back off instead of spinning,
+                    // and say so without flooding the log.
+                    if let Some(quiet) = shared.warnings.record(std::time::Instant::now()) {
+                        tracing::warn!(
+                            "accept failed: {e} ({quiet} more since the last warning; next warning in {}s at the earliest)",
+                            ACCEPT_WARNING_INTERVAL.as_secs()
+                        );
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
             _ = stopped.changed() => break,
         };
+        let registration = shared.clients.register(peer.ip());
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(
             move |req: hyper::Request<hyper::body::Incoming>| {
-                let mut req = req.map(axum::body::Body::new);
+                use http_body::Body as _;
+                let mut req = if req.body().is_end_stream() {
+                    req.map(axum::body::Body::new)
+                } else {
+                    req.map(|b| axum::body::Body::new(conn::DeadlineBody::new(b, body_timeout)))
+                };
                 req.extensions_mut().insert(ConnectInfo(peer));
                 let app = app.clone();
                 async move { Ok::<_, Infallible>(app.oneshot(req).await.unwrap_or_else(|e| match e {})) }
@@ -302,9 +362,17 @@ async fn accept_loop(
         );
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!("connection from {peer} ended: {e}");
+            tokio::select! {
+                ended = conn => {
+                    if let Err(e) = ended {
+                        tracing::debug!("connection from {peer} ended: {e}");
+                    }
+                }
+                () = registration.evicted.notified() => {
+                    tracing::debug!("closed the oldest connection from {peer}: its client opened too many");
+                }
             }
+            drop(registration);
             drop(permit);
         });
     }
@@ -314,5 +382,18 @@ async fn accept_loop(
         .is_err()
     {
         tracing::warn!("some connections were still open after {SHUTDOWN_GRACE:?}; closing them");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_caps_follow_the_open_file_limit() {
+        assert_eq!(connection_caps(Some(1_048_576), 512), (4096, 512));
+        assert_eq!(connection_caps(Some(1024), 512), (896, 448));
+        assert_eq!(connection_caps(None, 512), (4096, 512));
+        assert_eq!(connection_caps(Some(10), 512), (16, 8));
     }
 }

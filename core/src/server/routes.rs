@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::BODY_LIMIT;
 use super::auth::{ClientIp, MasterAuth, SESSION_COOKIE, Session, check_master};
+use super::conn::{BodyTimedOut, caused_by};
 use super::error::{ApiError, ErrorBody};
 use crate::audit::MintSource;
 use crate::state::{AppState, MintError, now_unix};
@@ -56,6 +57,7 @@ async fn read_body(req: Request) -> Result<axum::body::Bytes, ApiError> {
     match Limited::new(req.into_body(), BODY_LIMIT).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<LengthLimitError>() => Err(ApiError::PayloadTooLarge),
+        Err(e) if caused_by::<BodyTimedOut>(e.as_ref()) => Err(ApiError::RequestTimeout),
         Err(e) => Err(ApiError::BadRequest(format!(
             "Could not read the request body: {e}"
         ))),
