@@ -400,14 +400,18 @@ async fn huge_headers_are_431_json_and_never_5xx() {
             "{name}"
         );
     }
-    // Far beyond what the HTTP parser buffers (it answers on its own, without our JSON):
-    // still a 431, never a 5xx or a hang.
+    // Far beyond what the HTTP parser buffers (it answers on its own; the answer is
+    // rewritten to our JSON): still a 431, never a 5xx or a hang.
     let res = mint_raw(
         &server,
         format!("X-Padding: {}\r\n", "p".repeat(1024 * 1024)).as_bytes(),
     )
     .await;
     assert_eq!(res.status, 431, "{}", res.text());
+    assert_eq!(
+        res.json()["detail"],
+        "Request headers too large (limit 8 KiB)"
+    );
     assert_eq!(server.state.audit().recent().len(), 0);
 }
 

@@ -374,6 +374,41 @@ async fn junk_after_a_bracket_duplicate_hosts_and_foreign_absolute_uris_are_refu
 }
 
 // ---------------------------------------------------------------------------------------
+// The HTTP parser's own rejections left without JSON and without the security headers.
+
+#[tokio::test]
+async fn requests_the_parser_refuses_get_json_and_the_security_headers() {
+    let server = TestServer::start().await;
+    let port = server.port;
+    for (what, request, status) in [
+        (
+            "a 1 MiB header",
+            format!(
+                "GET /api/health HTTP/1.1\r\nHost: localhost:{port}\r\nX-Padding: {}\r\n\r\n",
+                "p".repeat(1024 * 1024)
+            ),
+            431,
+        ),
+        (
+            "a control byte in a header",
+            format!("GET /api/health HTTP/1.1\r\nHost: localhost:{port}\r\nX-A: b\x01c\r\n\r\n"),
+            400,
+        ),
+        (
+            "a header line without a colon",
+            format!("GET /api/health HTTP/1.1\r\nHost: localhost:{port}\r\nno colon here\r\n\r\n"),
+            400,
+        ),
+    ] {
+        let res = raw(server.addr, request.as_bytes()).await;
+        assert_eq!(res.status, status, "{what}: {}", res.text());
+        assert!(res.json()["detail"].is_string(), "{what}");
+        assert_security_headers(what, |n| res.header(n).map(str::to_owned));
+    }
+    server.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------
 // Verification accepted any signed expiry up to u64::MAX.
 
 #[tokio::test]

@@ -3,7 +3,9 @@
 //! ([`ClientConnections`]: past it, that client's oldest connection is closed, so a client
 //! that floods only ever pushes out its own), a file-descriptor limit raised at start
 //! ([`raise_fd_limit`]) and an accept-failure warning that cannot flood the log
-//! ([`AcceptWarnings`]).
+//! ([`AcceptWarnings`]). [`JsonRejections`] gives the answers the HTTP parser sends by
+//! itself (400, 414, 431 for a request it cannot parse) the JSON body and the security
+//! headers every other answer has.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -216,6 +218,150 @@ impl AcceptWarnings {
     }
 }
 
+/// A connection whose writes pass through unchanged, except the response the HTTP parser
+/// (hyper) writes on its own when it cannot parse a request: a bare head with
+/// `content-length: 0` and none of our headers, after which the connection closes. That
+/// one is replaced by the same status with a `{"detail"}` body and the security headers.
+/// Every response of ours carries `x-content-type-options`, so it is never mistaken for
+/// one; hyper is made to write each head in one piece ([`is_write_vectored`] is false).
+///
+/// [`is_write_vectored`]: tokio::io::AsyncWrite::is_write_vectored
+pub struct JsonRejections<S> {
+    inner: S,
+    /// A replacement still being written, and how much of it is out.
+    pending: Option<(Vec<u8>, usize)>,
+}
+
+impl<S> JsonRejections<S> {
+    /// Wraps a connection.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            pending: None,
+        }
+    }
+}
+
+/// The JSON answer for a head hyper wrote by itself, if `buf` is one.
+fn json_rejection(buf: &[u8]) -> Option<Vec<u8>> {
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    if head_end + 4 != buf.len() {
+        return None;
+    }
+    let head = std::str::from_utf8(&buf[..head_end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let code: u16 = status_line
+        .strip_prefix("HTTP/1.1 ")
+        .or_else(|| status_line.strip_prefix("HTTP/1.0 "))?
+        .get(..3)?
+        .parse()
+        .ok()?;
+    let ours = lines.clone().any(|l| {
+        l.split_once(':')
+            .is_some_and(|(k, _)| k.eq_ignore_ascii_case("x-content-type-options"))
+    });
+    let empty = lines.any(|l| l.eq_ignore_ascii_case("content-length: 0"));
+    if ours || !empty || !matches!(code, 400 | 414 | 431) {
+        return None;
+    }
+    let detail = match code {
+        431 => format!(
+            "Request headers too large (limit {} KiB)",
+            super::HEADER_LIMIT / 1024
+        ),
+        414 => "URI too long".to_owned(),
+        _ => "Malformed HTTP request".to_owned(),
+    };
+    let body = serde_json::to_vec(&super::error::ErrorBody { detail }).ok()?;
+    let reason = axum::http::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    let mut out = format!(
+        "HTTP/1.1 {code} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in super::guard::SECURITY_HEADERS {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    let mut out = out.into_bytes();
+    out.extend_from_slice(&body);
+    Some(out)
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> JsonRejections<S> {
+    /// Writes what is left of a replacement; `Ready(Ok)` once it is all out.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while let Some((bytes, written)) = &mut self.pending {
+            if *written == bytes.len() {
+                self.pending = None;
+                break;
+            }
+            match Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for JsonRejections<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for JsonRejections<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = &mut *self;
+        if this.poll_pending(cx)?.is_pending() {
+            return Poll::Pending;
+        }
+        if let Some(replacement) = json_rejection(buf) {
+            this.pending = Some((replacement, 0));
+            // Taken whole; the replacement goes out now or on the next flush.
+            let _ = this.poll_pending(cx)?;
+            return Poll::Ready(Ok(buf.len()));
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        if this.poll_pending(cx)?.is_pending() {
+            return Poll::Pending;
+        }
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        if this.poll_pending(cx)?.is_pending() {
+            return Poll::Pending;
+        }
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +387,27 @@ mod tests {
         drop((a, b, c));
         assert_eq!(tracker.held_by("127.0.0.1".parse().unwrap()), 0);
         assert_eq!(tracker.held_by("10.0.0.1".parse().unwrap()), 1);
+    }
+
+    #[test]
+    fn only_the_parsers_own_bare_answers_are_replaced() {
+        let hypers = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: Sun, 29 Nov 2026 01:00:00 GMT\r\n\r\n";
+        let json = String::from_utf8(json_rejection(hypers).expect("replaced")).unwrap();
+        assert!(json.starts_with("HTTP/1.1 431 "), "{json}");
+        assert!(
+            json.contains("x-content-type-options: nosniff\r\n"),
+            "{json}"
+        );
+        assert!(json.ends_with(r#"{"detail":"Request headers too large (limit 8 KiB)"}"#));
+        for untouched in [
+            &b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nx-content-type-options: nosniff\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n{}",
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n\r\n",
+            b"{\"detail\":\"x\"}",
+        ] {
+            assert!(json_rejection(untouched).is_none(), "{untouched:?}");
+        }
     }
 
     #[test]

@@ -35,6 +35,16 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Headers every response carries, including those the HTTP parser answers by itself
+/// (see `conn::JsonRejections`).
+pub(crate) const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CONTENT_SECURITY_POLICY, CSP),
+    (header::CACHE_CONTROL, "no-store"),
+];
+
 /// Is `host` (a `Host` header value) one we serve on `port`?
 pub fn host_allowed(host: &str, port: u16, extra_hosts: &[String]) -> bool {
     let host = host.trim();
@@ -261,13 +271,6 @@ pub async fn finish(req: Request, next: Next) -> Response {
     }
 
     let h = response.headers_mut();
-    const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::CONTENT_SECURITY_POLICY, CSP),
-        (header::CACHE_CONTROL, "no-store"),
-    ];
     for (name, value) in SECURITY_HEADERS {
         h.insert(name, HeaderValue::from_static(value));
     }
