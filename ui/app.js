@@ -62,6 +62,7 @@ function sourceLabel(entry) {
     case "cli": return "CLI";
     case "tray": return "tray";
     case "window": return "window";
+    case "approval": return entry.client ? `approved · ${entry.client}` : "approved";
     default: return entry.source;
   }
 }

@@ -34,6 +34,8 @@ pub enum MintSource {
     Window,
     /// The tray menu.
     Tray,
+    /// An access request (`POST /api/auth/request`) a person approved.
+    Approval,
 }
 
 /// One recorded mint.

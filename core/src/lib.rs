@@ -5,6 +5,7 @@
 //! - [`store`]: where the master token lives (OS keychain, opt-in file, memory for tests).
 //! - [`config`]: typed settings from file, environment and flags.
 //! - [`state`]: [`state::AppState`], the operations every front end shares.
+//! - [`approval`]: access requests a person approves (browsers get tokens without the master).
 //! - [`audit`]: the record of every mint.
 //! - [`limiter`]: the failed-authentication limiter.
 //! - [`server`]: the embedded HTTP server (`router()` and `serve()`).
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod approval;
 pub mod audit;
 pub mod cli;
 pub mod config;

@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::approval::{ApprovalError, Approvals, Pending};
 use crate::audit::{AuditEntry, AuditLog, MintSource};
 use crate::config::{Config, MAX_TTL_HOURS};
 use crate::limiter::FailureLimiter;
@@ -55,6 +56,17 @@ pub enum MintError {
     /// The master token could not be loaded at start-up.
     #[error("no master token: {0}")]
     MasterUnavailable(StoreError),
+}
+
+/// Why an access request could not be approved.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApproveError {
+    /// No such waiting request, or a longer lifetime than requested.
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    /// The token could not be minted.
+    #[error(transparent)]
+    Mint(#[from] MintError),
 }
 
 /// Why a session token was not accepted.
@@ -112,6 +124,7 @@ struct Inner {
     limiter: FailureLimiter,
     write_lock: tokio::sync::Mutex<()>,
     listening_port: std::sync::atomic::AtomicU16,
+    approvals: Approvals,
 }
 
 /// Builds an [`AppState`].
@@ -121,6 +134,7 @@ pub struct AppStateBuilder {
     store: Arc<dyn MasterStore>,
     audit: AuditLog,
     limiter: FailureLimiter,
+    approvals: Approvals,
 }
 
 impl AppStateBuilder {
@@ -142,6 +156,12 @@ impl AppStateBuilder {
         self
     }
 
+    /// The access-request book (default: [`Approvals::default`]).
+    pub fn approvals(mut self, approvals: Approvals) -> Self {
+        self.approvals = approvals;
+        self
+    }
+
     /// Reads the master token from the store, creating and storing one on first run.
     /// Blocks on the store: call from a blocking thread.
     pub fn open(self) -> AppState {
@@ -158,6 +178,7 @@ impl AppStateBuilder {
                 limiter: self.limiter,
                 write_lock: tokio::sync::Mutex::new(()),
                 listening_port: port.into(),
+                approvals: self.approvals,
             }),
         }
     }
@@ -193,6 +214,7 @@ impl AppState {
             store,
             audit: AuditLog::memory_only(),
             limiter: FailureLimiter::default(),
+            approvals: Approvals::default(),
         }
     }
 
@@ -271,6 +293,17 @@ impl AppState {
         }
     }
 
+    /// The lifetime a request for `ttl_hours` gets: the configured one when absent, 1 to
+    /// the configured one otherwise.
+    pub fn ttl_hours(&self, ttl_hours: Option<i64>) -> Result<u32, MintError> {
+        let max = self.config().ttl_hours.min(MAX_TTL_HOURS);
+        match ttl_hours {
+            None => Ok(max),
+            Some(h) if h >= 1 && h <= i64::from(max) => Ok(h as u32),
+            Some(got) => Err(MintError::TtlOutOfRange { got, max }),
+        }
+    }
+
     /// Mints a session token. `ttl_hours` defaults to the configured lifetime and may not
     /// exceed it; `format` defaults to the configured format.
     pub fn mint(
@@ -280,13 +313,7 @@ impl AppState {
         source: MintSource,
         client: Option<IpAddr>,
     ) -> Result<Minted, MintError> {
-        let config = self.config();
-        let max = config.ttl_hours.min(MAX_TTL_HOURS);
-        let ttl = match ttl_hours {
-            None => max,
-            Some(h) if h >= 1 && h <= i64::from(max) => h as u32,
-            Some(got) => return Err(MintError::TtlOutOfRange { got, max }),
-        };
+        let ttl = self.ttl_hours(ttl_hours)?;
         let minted = self.mint_for(u64::from(ttl) * 3600, format, source, client)?;
         Ok(Minted {
             ttl_hours: ttl,
@@ -341,6 +368,32 @@ impl AppState {
                 .unwrap_or(u32::MAX),
             fingerprint,
         })
+    }
+
+    /// The access requests waiting for a person's decision.
+    pub fn approvals(&self) -> &Approvals {
+        &self.inner.approvals
+    }
+
+    /// Approves the waiting access request with `user_code`: mints
+    /// its token, with the requested lifetime or a shorter `ttl_hours`, for the
+    /// requester's next poll. The mint is audited with the requester's address.
+    pub fn approve(
+        &self,
+        user_code: &str,
+        ttl_hours: Option<i64>,
+    ) -> Result<(Pending, Minted), ApproveError> {
+        let (pending, minted) = self.inner.approvals.approve(
+            user_code,
+            ttl_hours,
+            std::time::Instant::now(),
+            |request, ttl| {
+                let peer = request.peer.parse().ok();
+                let m = self.mint(Some(i64::from(ttl)), None, MintSource::Approval, peer)?;
+                Ok::<_, MintError>((m.token.clone(), m.expires_at, m))
+            },
+        )??;
+        Ok((pending, minted))
     }
 
     /// Verifies a session token against the current master token; returns its expiry. A

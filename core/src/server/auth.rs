@@ -79,8 +79,8 @@ pub(crate) fn client_ip(parts: &Parts) -> IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
-/// A credential from `ip` failed: 401 (`error`), or 429 when it failed too often.
-fn failed(state: &AppState, ip: IpAddr, error: ApiError) -> ApiError {
+/// A credential from `ip` failed: `error`, or 429 when it failed too often.
+pub(crate) fn failed(state: &AppState, ip: IpAddr, error: ApiError) -> ApiError {
     match state.limiter().fail(ip, Instant::now()) {
         Ok(()) => error,
         Err(wait) => ApiError::TooManyRequests {

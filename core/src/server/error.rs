@@ -33,6 +33,15 @@ pub enum ApiError {
     /// 403: the `Origin` is not in the allowlist.
     #[error("Origin not allowed: add it to allowed_origins in the PawKey settings")]
     OriginNotAllowed,
+    /// 403: the access request was denied.
+    #[error("The access request was denied in PawKey")]
+    RequestDenied,
+    /// 404: no such access request.
+    #[error("{0}")]
+    RequestUnknown(String),
+    /// 410: the access request expired, or its token was already collected.
+    #[error("The access request expired or its token was already collected; ask again")]
+    RequestGone,
     /// 404: no such route.
     #[error("Not Found")]
     NotFound,
@@ -78,7 +87,9 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::InvalidMaster | ApiError::InvalidSession => StatusCode::UNAUTHORIZED,
             ApiError::HostNotAllowed | ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::RequestDenied => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::RequestUnknown(_) => StatusCode::NOT_FOUND,
+            ApiError::RequestGone => StatusCode::GONE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,6 +99,18 @@ impl ApiError {
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The one mapping of a refused mint: a lifetime out of range is the client's (422), a
+/// missing master the keychain's (503).
+impl From<crate::state::MintError> for ApiError {
+    fn from(e: crate::state::MintError) -> Self {
+        use crate::state::MintError;
+        match e {
+            MintError::TtlOutOfRange { .. } => ApiError::Unprocessable(e.to_string()),
+            MintError::MasterUnavailable(_) => ApiError::Unavailable(e.to_string()),
         }
     }
 }

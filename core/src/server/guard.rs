@@ -276,18 +276,29 @@ pub async fn finish(req: Request, next: Next) -> Response {
     }
 
     let status = response.status();
+    let path = loggable_path(uri.path());
     if status.is_server_error() {
-        tracing::warn!(%method, path = %uri.path(), status = status.as_u16(), "request failed");
+        tracing::warn!(%method, %path, status = status.as_u16(), "request failed");
     } else {
         tracing::debug!(
             %method,
-            path = %uri.path(),
+            %path,
             status = status.as_u16(),
             micros = started.elapsed().as_micros() as u64,
             "request"
         );
     }
     response
+}
+
+/// A path as the access log shows it: secrets in a path (the request id of
+/// `/auth/request/{request_id}`) are replaced by their name.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    const SECRET_AFTER: &str = "/auth/request/";
+    match path.find(SECRET_AFTER) {
+        Some(i) => format!("{}{{request_id}}", &path[..i + SECRET_AFTER.len()]).into(),
+        None => path.into(),
+    }
 }
 
 /// Rewrites an error response the framework produced (405, a rejected extractor...) into
@@ -342,6 +353,21 @@ mod tests {
         ] {
             assert!(!host_allowed(bad, 8000, &[]), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn request_ids_never_reach_the_access_log() {
+        let id = "ab".repeat(32);
+        assert_eq!(
+            loggable_path(&format!("/api/auth/request/{id}")),
+            "/api/auth/request/{request_id}"
+        );
+        assert_eq!(
+            loggable_path(&format!("/api/v1/auth/request/{id}/x")),
+            "/api/v1/auth/request/{request_id}"
+        );
+        assert_eq!(loggable_path("/api/auth/requests"), "/api/auth/requests");
+        assert_eq!(loggable_path("/api/auth/verify"), "/api/auth/verify");
     }
 
     #[test]

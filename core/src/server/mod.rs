@@ -2,6 +2,7 @@
 //! directly); [`start`] binds the configured address (and the IPv6 loopback beside
 //! 127.0.0.1) and serves it until shut down, finishing in-flight requests.
 
+pub mod approval;
 pub mod auth;
 pub mod conn;
 pub mod error;
@@ -57,7 +58,7 @@ const ACCEPT_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 /// `/api/v1`). Full paths rather than `nest`, so a request is routed once and its URI is
 /// never rewritten.
 fn api(mut router: Router<AppState>, prefix: &str) -> Router<AppState> {
-    let routes: [(&str, axum::routing::MethodRouter<AppState>); 8] = [
+    let routes: [(&str, axum::routing::MethodRouter<AppState>); 13] = [
         ("/auth/session", post(routes::create_session)),
         ("/auth/verify", get(routes::verify)),
         ("/auth/login", post(routes::login)),
@@ -65,7 +66,15 @@ fn api(mut router: Router<AppState>, prefix: &str) -> Router<AppState> {
         ("/token/regenerate", post(routes::regenerate)),
         ("/health", get(routes::health)),
         ("/qr", get(qr::qr)),
-        ("/openapi.json", get(routes::openapi_json)),
+        ("/auth/request", post(approval::open)),
+        ("/auth/request/{request_id}", get(approval::poll)),
+        ("/auth/requests", get(approval::list)),
+        (
+            "/auth/requests/{user_code}/approve",
+            post(approval::approve),
+        ),
+        ("/auth/requests/{user_code}/deny", post(approval::deny)),
+        ("/openapi.json", get(openapi::openapi_json)),
     ];
     for (path, handler) in routes {
         router = router.route(&format!("{prefix}{path}"), handler);

@@ -6,7 +6,11 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use axum::Json;
+use axum::extract::State;
+
 use super::routes;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,14 +25,20 @@ use super::routes;
         routes::logout,
         routes::regenerate,
         routes::health,
-        routes::openapi_json,
+        openapi_json,
         super::qr::qr,
+        super::approval::open,
+        super::approval::poll,
+        super::approval::list,
+        super::approval::approve,
+        super::approval::deny,
     ),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Session tokens"),
         (name = "token", description = "The master token"),
         (name = "pairing", description = "Pairing a phone with PocketPaw's dashboard"),
+        (name = "approval", description = "Access requests: a browser asks, a person approves in PawKey"),
         (name = "meta", description = "Server information"),
     )
 )]
@@ -72,6 +82,17 @@ impl Modify for Security {
             ))),
         );
     }
+}
+
+/// This document: every route, in OpenAPI 3.1.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 description of every route", content_type = "application/json"))
+)]
+pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document_for(state.config().ttl_hours))
 }
 
 /// The document as served at `/api/openapi.json` by a server whose `ttl_hours` is

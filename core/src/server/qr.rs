@@ -12,7 +12,7 @@ use super::auth::{ClientIp, Credential};
 use super::error::{ApiError, ErrorBody};
 use crate::audit::MintSource;
 use crate::pairing::{QR_LINK_SECONDS, dashboard_link_until, qr_svg};
-use crate::state::{AppState, MintError, now_unix};
+use crate::state::{AppState, now_unix};
 
 /// QR code (SVG) of `<dashboard_url>/?token=<token valid 10 minutes>`; asked for with a
 /// session token, the token inside expires no later than that session.
@@ -34,11 +34,7 @@ pub async fn qr(
     credential: Credential,
 ) -> Result<impl IntoResponse, ApiError> {
     let until = credential.bound(now_unix().saturating_add(QR_LINK_SECONDS));
-    let link =
-        dashboard_link_until(&state, until, MintSource::Http, Some(ip)).map_err(|e| match e {
-            MintError::MasterUnavailable(_) => ApiError::Unavailable(e.to_string()),
-            other => ApiError::Internal(other.to_string()),
-        })?;
+    let link = dashboard_link_until(&state, until, MintSource::Http, Some(ip))?;
     let svg = qr_svg(&link.url).map_err(ApiError::Internal)?;
     Ok((
         [(CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"))],

@@ -15,7 +15,7 @@ use super::auth::{ClientIp, MasterAuth, SESSION_COOKIE, Session, check_master};
 use super::conn::{BodyTimedOut, caused_by};
 use super::error::{ApiError, ErrorBody};
 use crate::audit::MintSource;
-use crate::state::{AppState, MintError, now_unix};
+use crate::state::{AppState, now_unix};
 
 /// A JSON body that may be absent (empty). Reads at most [`BODY_LIMIT`] bytes.
 pub struct OptionalJson<T>(pub Option<T>);
@@ -89,7 +89,9 @@ pub struct SessionRequest {
 
 /// JSON Schema counts `18.0` as an integer (the OpenAPI document says `integer`), so a
 /// whole number written with a fraction part is taken like `18`; `18.5` is refused.
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<i64>, D::Error> {
     let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
         return Ok(None);
     };
@@ -112,13 +114,6 @@ pub struct SessionResponse {
     pub session_token: String,
     /// Token validity period in hours.
     pub expires_in_hours: u32,
-}
-
-fn mint_error(e: MintError) -> ApiError {
-    match e {
-        MintError::TtlOutOfRange { .. } => ApiError::Unprocessable(e.to_string()),
-        MintError::MasterUnavailable(_) => ApiError::Unavailable(e.to_string()),
-    }
 }
 
 /// Exchange the master token for a time-limited session token.
@@ -144,9 +139,7 @@ pub async fn create_session(
     OptionalJson(body): OptionalJson<SessionRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
     let ttl = body.and_then(|b| b.ttl_hours);
-    let minted = state
-        .mint(ttl, None, MintSource::Http, Some(ip))
-        .map_err(mint_error)?;
+    let minted = state.mint(ttl, None, MintSource::Http, Some(ip))?;
     Ok(Json(SessionResponse {
         session_token: minted.token,
         expires_in_hours: minted.ttl_hours,
@@ -235,9 +228,7 @@ pub async fn login(
     RequiredJson(body): RequiredJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     check_master(&state, ip, body.token.trim())?;
-    let minted = state
-        .mint(None, None, MintSource::Http, Some(ip))
-        .map_err(mint_error)?;
+    let minted = state.mint(None, None, MintSource::Http, Some(ip))?;
     let headers = session_cookie(&minted.token, u64::from(minted.ttl_hours) * 3600)?;
     let body = LoginResponse {
         authenticated: true,
@@ -270,7 +261,7 @@ pub async fn logout() -> Result<impl IntoResponse, ApiError> {
 
 /// `Set-Cookie` for the session cookie, with the attributes login and logout share;
 /// an empty value with `max_age` 0 clears it.
-fn session_cookie(value: &str, max_age: u64) -> Result<HeaderMap, ApiError> {
+pub(crate) fn session_cookie(value: &str, max_age: u64) -> Result<HeaderMap, ApiError> {
     let cookie =
         format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}");
     let mut headers = HeaderMap::new();
@@ -335,17 +326,6 @@ pub async fn health() -> Json<HealthResponse> {
         status: "ok".into(),
         version: crate::VERSION.into(),
     })
-}
-
-/// This document: every route, in OpenAPI 3.1.
-#[utoipa::path(
-    get,
-    path = "/api/openapi.json",
-    tag = "meta",
-    responses((status = 200, description = "The OpenAPI 3.1 description of every route", content_type = "application/json"))
-)]
-pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
-    Json(super::openapi::document_for(state.config().ttl_hours))
 }
 
 /// Unknown path.

@@ -68,6 +68,7 @@ pub struct ServerBuilder {
     master: String,
     store: Option<Arc<MemoryStore>>,
     limiter: Option<FailureLimiter>,
+    approvals: Option<pawkey_core::approval::Approvals>,
     options: ServeOptions,
 }
 
@@ -97,6 +98,12 @@ impl ServerBuilder {
         self
     }
 
+    /// The access-request book (e.g. with a short request lifetime).
+    pub fn approvals(mut self, approvals: pawkey_core::approval::Approvals) -> Self {
+        self.approvals = Some(approvals);
+        self
+    }
+
     /// Serve options (e.g. a short header read timeout).
     pub fn options(mut self, options: ServeOptions) -> Self {
         self.options = options;
@@ -112,6 +119,9 @@ impl ServerBuilder {
         let mut builder = AppState::builder(self.config, store);
         if let Some(l) = self.limiter {
             builder = builder.limiter(l);
+        }
+        if let Some(a) = self.approvals {
+            builder = builder.approvals(a);
         }
         let state = builder.open();
         let listeners = server::bind(IpAddr::V4(Ipv4Addr::LOCALHOST), 0, false)
@@ -136,6 +146,7 @@ impl TestServer {
             master: MASTER.to_owned(),
             store: None,
             limiter: None,
+            approvals: None,
             options: ServeOptions::default(),
         }
     }

@@ -1,0 +1,278 @@
+//! The access-request routes: a browser asks for a session token without the master
+//! (`POST /auth/request`), polls for the answer (`GET /auth/request/{request_id}`), and
+//! the holder of the master lists, approves and denies (`/auth/requests...`). The logic is
+//! [`crate::approval`]'s; this module maps it to HTTP.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header::ORIGIN;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{ClientIp, MasterAuth};
+use super::error::{ApiError, ErrorBody};
+use super::routes::{OptionalJson, session_cookie, whole_number};
+use crate::approval::{ApprovalError, Opened, Pending, Poll};
+use crate::state::{AppState, ApproveError};
+
+impl From<ApprovalError> for ApiError {
+    fn from(e: ApprovalError) -> Self {
+        match e {
+            ApprovalError::TooMany { retry_after } => ApiError::TooManyRequests { retry_after },
+            ApprovalError::BadLabel | ApprovalError::Lengthened { .. } => {
+                ApiError::Unprocessable(e.to_string())
+            }
+            ApprovalError::UnknownCode(_) => ApiError::RequestUnknown(e.to_string()),
+            ApprovalError::Random(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<ApproveError> for ApiError {
+    fn from(e: ApproveError) -> Self {
+        match e {
+            ApproveError::Approval(e) => e.into(),
+            ApproveError::Mint(e) => e.into(),
+        }
+    }
+}
+
+/// Optional body of `POST /api/auth/request`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    /// A label the person approving sees, e.g. "PocketPaw dashboard" (at most 64
+    /// printable characters).
+    #[schema(max_length = 64)]
+    pub client: Option<String>,
+    /// Lifetime in hours, 1 to the configured `ttl_hours` (default: the configured value).
+    #[schema(minimum = 1, maximum = 720)]
+    #[serde(default, deserialize_with = "whole_number")]
+    pub ttl_hours: Option<i64>,
+}
+
+/// Ask for a session token; a person approves it in PawKey (window, tray or CLI).
+#[utoipa::path(
+    post,
+    path = "/api/auth/request",
+    tag = "approval",
+    request_body(content = Option<AccessRequest>, description = "Optional"),
+    responses(
+        (status = 202, description = "Waiting for a person to approve: show user_code and poll with request_id", body = Opened),
+        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
+        (status = 422, description = "client or ttl_hours not acceptable", body = ErrorBody),
+        (status = 429, description = "16 requests already wait, or this client asked too often", body = ErrorBody),
+    )
+)]
+pub async fn open(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson<AccessRequest>,
+) -> Result<Response, ApiError> {
+    let body = body.unwrap_or_default();
+    let ttl = state.ttl_hours(body.ttl_hours)?;
+    // The guard let only allowed origins through.
+    let origin = headers
+        .get(ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(str::to_owned);
+    let opened = state
+        .approvals()
+        .open(body.client, origin, ip, ttl, Instant::now())?;
+    tracing::info!(
+        user_code = %opened.user_code,
+        %ip,
+        "access request waiting for approval"
+    );
+    Ok((StatusCode::ACCEPTED, Json(opened)).into_response())
+}
+
+/// A poll's answer while waiting.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PollPending {
+    /// "pending".
+    pub status: String,
+}
+
+/// A poll's answer once approved (given once).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PollApproved {
+    /// "approved".
+    pub status: String,
+    /// The session token.
+    pub session_token: String,
+    /// Its lifetime in hours.
+    pub expires_in_hours: u32,
+}
+
+/// Poll an access request with its secret id.
+#[utoipa::path(
+    get,
+    path = "/api/auth/request/{request_id}",
+    tag = "approval",
+    params(("request_id" = String, Path, description = "The request_id POST /api/auth/request returned")),
+    responses(
+        (status = 200, description = "Approved: the token, this once; the pocketpaw_session cookie is set too", body = PollApproved),
+        (status = 202, description = "Still waiting", body = PollPending),
+        (status = 403, description = "Denied", body = ErrorBody),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 410, description = "Expired, or the token was already collected", body = ErrorBody),
+        (status = 429, description = "Too many unknown request ids from this client", body = ErrorBody),
+    )
+)]
+pub async fn poll(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(request_id): Path<String>,
+) -> Result<Response, ApiError> {
+    match state.approvals().poll(&request_id, Instant::now()) {
+        Poll::Pending => Ok((
+            StatusCode::ACCEPTED,
+            Json(PollPending {
+                status: "pending".into(),
+            }),
+        )
+            .into_response()),
+        Poll::Approved {
+            token,
+            ttl_hours,
+            expires_at,
+        } => {
+            let max_age = expires_at.saturating_sub(crate::state::now_unix());
+            let cookie = session_cookie(&token, max_age)?;
+            Ok((
+                cookie,
+                Json(PollApproved {
+                    status: "approved".into(),
+                    session_token: token,
+                    expires_in_hours: ttl_hours,
+                }),
+            )
+                .into_response())
+        }
+        Poll::Denied => Err(ApiError::RequestDenied),
+        Poll::Gone => Err(ApiError::RequestGone),
+        Poll::Unknown => Err(super::auth::failed(
+            &state,
+            ip,
+            ApiError::RequestUnknown("No such access request".into()),
+        )),
+    }
+}
+
+/// The waiting requests.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PendingList {
+    /// Oldest first.
+    pub requests: Vec<Pending>,
+}
+
+/// List the access requests waiting for a decision (master token).
+#[utoipa::path(
+    get,
+    path = "/api/auth/requests",
+    tag = "approval",
+    responses(
+        (status = 200, description = "The waiting requests", body = PendingList),
+        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+    ),
+    security(("master_token" = []))
+)]
+pub async fn list(State(state): State<AppState>, _: MasterAuth) -> Json<PendingList> {
+    Json(PendingList {
+        requests: state.approvals().pending(Instant::now()),
+    })
+}
+
+/// Optional body of an approval.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    /// A shorter lifetime than the request asked for (never longer).
+    #[schema(minimum = 1, maximum = 720)]
+    #[serde(default, deserialize_with = "whole_number")]
+    pub ttl_hours: Option<i64>,
+}
+
+/// A decision taken.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Decision {
+    /// The request's code.
+    pub user_code: String,
+    /// "approved" or "denied".
+    pub decision: String,
+    /// The requester's label, if any.
+    pub client: Option<String>,
+    /// Lifetime of the token the requester collects (approvals only).
+    pub expires_in_hours: Option<u32>,
+}
+
+/// Approve the waiting request with this user code (master token). The token goes to the
+/// requester's next poll, not to the approver.
+#[utoipa::path(
+    post,
+    path = "/api/auth/requests/{user_code}/approve",
+    tag = "approval",
+    params(("user_code" = String, Path, description = "The code the requester shows, e.g. BCDF-2345")),
+    request_body(content = Option<ApproveRequest>, description = "Optional"),
+    responses(
+        (status = 200, description = "Approved", body = Decision),
+        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
+        (status = 404, description = "No waiting request has this code", body = ErrorBody),
+        (status = 422, description = "ttl_hours longer than requested, or not a whole number", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        (status = 503, description = "The master token is unavailable (keychain)", body = ErrorBody),
+    ),
+    security(("master_token" = []))
+)]
+pub async fn approve(
+    State(state): State<AppState>,
+    _: MasterAuth,
+    Path(user_code): Path<String>,
+    OptionalJson(body): OptionalJson<ApproveRequest>,
+) -> Result<Json<Decision>, ApiError> {
+    let ttl = body.and_then(|b| b.ttl_hours);
+    let (pending, minted) = state.approve(&user_code, ttl)?;
+    tracing::info!(user_code = %pending.user_code, "access request approved");
+    Ok(Json(Decision {
+        user_code: pending.user_code,
+        decision: "approved".into(),
+        client: pending.client,
+        expires_in_hours: Some(minted.ttl_hours),
+    }))
+}
+
+/// Deny the waiting request with this user code (master token).
+#[utoipa::path(
+    post,
+    path = "/api/auth/requests/{user_code}/deny",
+    tag = "approval",
+    params(("user_code" = String, Path, description = "The code the requester shows, e.g. BCDF-2345")),
+    responses(
+        (status = 200, description = "Denied", body = Decision),
+        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
+        (status = 404, description = "No waiting request has this code", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+    ),
+    security(("master_token" = []))
+)]
+pub async fn deny(
+    State(state): State<AppState>,
+    _: MasterAuth,
+    Path(user_code): Path<String>,
+) -> Result<Json<Decision>, ApiError> {
+    let pending = state.approvals().deny(&user_code, Instant::now())?;
+    tracing::info!(user_code = %pending.user_code, "access request denied");
+    Ok(Json(Decision {
+        user_code: pending.user_code,
+        decision: "denied".into(),
+        client: pending.client,
+        expires_in_hours: None,
+    }))
+}
