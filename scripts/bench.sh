@@ -83,22 +83,32 @@ echo "==> pawkeyd serve on port $port"
 wait_http "http://127.0.0.1:$port/api/health"
 sleep 1
 echo "idle_rss_kib $(rss_kib "$pid")" >"$out/rss.txt"
-master=$("$pawkeyd" master show)
-session=$(curl -fsS -X POST "http://127.0.0.1:$port/api/auth/session" -H "Authorization: Bearer $master" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["session_token"])')
-printf 'wrk.method = "POST"\n' >"$scratch/post.lua"
+# Secrets never go on a command line (readable by every local user through /proc): they
+# live in 0600 files in the 0700 scratch directory; curl reads its header from stdin and
+# wrk from a Lua script that reads the token file.
+umask 077
+"$pawkeyd" master show >"$scratch/master"
+sed 's/^/Authorization: Bearer /' "$scratch/master" |
+  curl -fsS -X POST "http://127.0.0.1:$port/api/auth/session" -H @- |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["session_token"])' >"$scratch/session"
 
-run_wrk() { # NAME CONNS URL TOKEN [lua]
-  local name=$1 conns=$2 url=$3 token=$4 lua=${5:-}
-  local args=(-t1 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $token")
-  [ -n "$lua" ] && args+=(-s "$lua")
+run_wrk() { # NAME CONNS URL TOKEN_FILE [POST]
+  local name=$1 conns=$2 url=$3 token_file=$4 method=${5:-GET}
+  local lua=$scratch/wrk-$name.lua
+  cat >"$lua" <<LUA
+local f = assert(io.open("$token_file", "r"))
+local token = f:read("*l")
+f:close()
+wrk.method = "$method"
+wrk.headers["Authorization"] = "Bearer " .. token
+LUA
   echo "--> wrk $name at $conns connections"
-  wrk "${args[@]}" "$url" >"$out/wrk-$name-$conns.txt"
+  wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$lua" "$url" >"$out/wrk-$name-$conns.txt"
   grep -E 'Requests/sec|Non-2xx|Socket errors|  50%|  99%' "$out/wrk-$name-$conns.txt" | sed 's/^/    /'
 }
 for c in 32 1 256; do
-  run_wrk pawkey-mint "$c" "http://127.0.0.1:$port/api/auth/session" "$master" "$scratch/post.lua"
-  run_wrk pawkey-verify "$c" "http://127.0.0.1:$port/api/auth/verify" "$session"
+  run_wrk pawkey-mint "$c" "http://127.0.0.1:$port/api/auth/session" "$scratch/master" POST
+  run_wrk pawkey-verify "$c" "http://127.0.0.1:$port/api/auth/verify" "$scratch/session"
 done
 echo "after_rss_kib $(rss_kib "$pid")" >>"$out/rss.txt"
 kill -TERM "$pid"; wait "$pid" || true
@@ -107,15 +117,16 @@ echo "==> PocketPaw 0.4.18 under uvicorn on port $pp_port (rate limiters off)"
 pp_home=$scratch/pocketpaw-home
 mkdir -p "$pp_home/.pocketpaw"
 echo '{"localhost_auth_bypass": false}' >"$pp_home/.pocketpaw/config.json"
-pp_master=$(cd "$scratch" && HOME=$pp_home "$venv/bin/python" -c 'from pocketpaw.config import get_access_token; print(get_access_token())')
+(cd "$scratch" && HOME=$pp_home "$venv/bin/python" -c 'from pocketpaw.config import get_access_token; print(get_access_token())') >"$scratch/pp-master"
 (cd "$scratch" && HOME=$pp_home exec "$venv/bin/python" "$root/scripts/bench-pocketpaw.py" "$pp_port") & pp_pid=$!; pids+=("$pp_pid")
 wait_http "http://127.0.0.1:$pp_port/api/protected"
 sleep 1
 echo "pocketpaw_idle_rss_kib $(rss_kib "$pp_pid")" >>"$out/rss.txt"
-pp_session=$(curl -fsS -X POST "http://127.0.0.1:$pp_port/api/auth/session" -H "Authorization: Bearer $pp_master" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["session_token"])')
-run_wrk pocketpaw-mint 32 "http://127.0.0.1:$pp_port/api/auth/session" "$pp_master" "$scratch/post.lua"
-run_wrk pocketpaw-verify 32 "http://127.0.0.1:$pp_port/api/protected" "$pp_session"
+sed 's/^/Authorization: Bearer /' "$scratch/pp-master" |
+  curl -fsS -X POST "http://127.0.0.1:$pp_port/api/auth/session" -H @- |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["session_token"])' >"$scratch/pp-session"
+run_wrk pocketpaw-mint 32 "http://127.0.0.1:$pp_port/api/auth/session" "$scratch/pp-master" POST
+run_wrk pocketpaw-verify 32 "http://127.0.0.1:$pp_port/api/protected" "$scratch/pp-session"
 
 for b in pawkeyd pawkey; do
   [ -f "$target/release/$b" ] && echo "size_$b $(stat -c %s "$target/release/$b")" >>"$out/rss.txt"

@@ -47,12 +47,15 @@ scripts/with-keyring.sh bash -c '
   /usr/bin/pawkeyd serve --port "$port" 2>"$PAWKEY_DATA_DIR.log" & pid=$!
   trap "kill -TERM $pid 2>/dev/null || true" EXIT
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break; sleep 0.05; done
-  master=$(/usr/bin/pawkeyd master show)
-  body=$(curl -fsS -X POST "http://localhost:$port/api/auth/session" -H "Authorization: Bearer $master")
-  token=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])[\"session_token\"])" "$body")
-  case "$token" in session:*) ;; *) echo "unexpected answer: $body" >&2; exit 1;; esac
-  curl -fsS "http://localhost:$port/api/auth/verify" -H "Authorization: Bearer $token" | grep -q "\"valid\":true"
-  /usr/bin/pawkeyd verify "$token"
+  # No secret on any command line: curl reads the header from stdin (-H @-), python and
+  # pawkeyd verify read the token from stdin; printf is a bash builtin (no process).
+  body=$(/usr/bin/pawkeyd master show | sed "s/^/Authorization: Bearer /" |
+    curl -fsS -X POST "http://localhost:$port/api/auth/session" -H @-)
+  token=$(printf "%s" "$body" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"session_token\"])")
+  case "$token" in session:*) ;; *) echo "unexpected answer (no session token)" >&2; exit 1;; esac
+  printf "Authorization: Bearer %s\n" "$token" |
+    curl -fsS "http://localhost:$port/api/auth/verify" -H @- | grep -q "\"valid\":true"
+  printf "%s\n" "$token" | /usr/bin/pawkeyd verify -
   kill -TERM $pid; wait $pid
   trap - EXIT
   /usr/bin/pawkeyd master show >/dev/null

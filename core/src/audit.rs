@@ -3,6 +3,17 @@
 //! go to a bounded in-memory ring (shown by the UI), to subscribers (live updates), and as
 //! JSON lines to `audit.jsonl` in the data directory, written by a background thread so a
 //! slow or failing disk never slows or fails a mint.
+//!
+//! Master-token changes (rotation, import) go to the file only, as lines of the same shape
+//! with an `event` field ([`AuditRecord`]): `minted_at` is when it happened, `expires_at` is
+//! 0 and `fingerprint` is that of the new master token — never the token. Mint lines are
+//! written exactly as before (no `event` field), so old readers still parse every line, and
+//! the ring and subscribers (the window's list of recent mints) only ever see mints.
+//!
+//! The file is opened without following a symbolic link (one there is refused, with a
+//! warning, and never written through), an existing file wider than 0600 is set to 0600,
+//! and the data directory is created 0700 (and set to 0700 when it is ours, holds only
+//! PawKey's files and is wider).
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
@@ -53,10 +64,41 @@ pub struct AuditEntry {
     pub fingerprint: String,
 }
 
+/// What an `audit.jsonl` line records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditEvent {
+    /// A session token was minted (lines without an `event` field).
+    #[default]
+    Mint,
+    /// The master token was replaced by a new random one.
+    Rotate,
+    /// A master token was imported (e.g. PocketPaw's).
+    Import,
+}
+
+impl AuditEvent {
+    /// True for [`AuditEvent::Mint`] (not written to the file).
+    pub fn is_mint(&self) -> bool {
+        *self == AuditEvent::Mint
+    }
+}
+
+/// One line of `audit.jsonl`: an [`AuditEntry`] and, for anything but a mint, an `event`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// What happened; absent (a mint) in every line written before this field existed.
+    #[serde(default, skip_serializing_if = "AuditEvent::is_mint")]
+    pub event: AuditEvent,
+    /// When, who and the fingerprint (of the token minted, or of the new master token).
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+}
+
 /// How entries reach the file.
 enum FileSink {
     /// A background thread (long-running processes).
-    Thread(SyncSender<AuditEntry>),
+    Thread(SyncSender<AuditRecord>),
     /// Written before `record` returns (short-lived CLI commands).
     Direct(PathBuf, AtomicBool),
 }
@@ -137,11 +179,41 @@ impl AuditLog {
             }
             ring.push_back(entry.clone());
         }
+        self.to_file(AuditRecord {
+            event: AuditEvent::Mint,
+            entry: entry.clone(),
+        });
+        // No subscribers is fine.
+        let _ = self.inner.events.send(entry);
+    }
+
+    /// Records that the master token was rotated or imported (`event`), by `source`, with
+    /// the new master's fingerprint only. Goes to the file alone: the ring and subscribers
+    /// list mints. Never fails.
+    pub fn record_master_change(
+        &self,
+        event: AuditEvent,
+        source: MintSource,
+        master: &crate::secret::MasterToken,
+    ) {
+        self.to_file(AuditRecord {
+            event,
+            entry: AuditEntry {
+                minted_at: crate::state::now_unix(),
+                source,
+                client: None,
+                expires_at: 0,
+                fingerprint: crate::token::fingerprint(master.expose()),
+            },
+        });
+    }
+
+    fn to_file(&self, record: AuditRecord) {
         match &self.inner.file {
             None => {}
             Some(FileSink::Direct(path, warned)) => {
                 let written = open_append(path).and_then(|mut w| {
-                    write_line(&mut w, &entry)?;
+                    write_line(&mut w, &record)?;
                     w.flush()
                 });
                 if let Err(e) = written {
@@ -150,7 +222,7 @@ impl AuditLog {
                     }
                 }
             }
-            Some(FileSink::Thread(tx)) => match tx.try_send(entry.clone()) {
+            Some(FileSink::Thread(tx)) => match tx.try_send(record) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                     self.inner.dropped.fetch_add(1, Ordering::Relaxed);
@@ -162,8 +234,6 @@ impl AuditLog {
                 }
             },
         }
-        // No subscribers is fine.
-        let _ = self.inner.events.send(entry);
     }
 
     /// The most recent entries, newest first.
@@ -183,18 +253,101 @@ impl AuditLog {
     }
 }
 
+/// Opens `path` for appending: never through a symbolic link, only a regular file, mode
+/// 0600 (an existing wider file is set to 0600), in a 0700 directory.
 fn open_append(path: &Path) -> std::io::Result<BufWriter<File>> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        ensure_private_dir(dir)?;
     }
     let mut opts = OpenOptions::new();
     opts.create(true).append(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    Ok(BufWriter::new(opts.open(path)?))
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+        // NOFOLLOW: a symlink planted at the path is refused, not followed. NONBLOCK: a
+        // FIFO there cannot hang the writer (no effect on a regular file).
+        opts.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32);
+    }
+    let file = opts.open(path).map_err(|e| {
+        let is_link = std::fs::symlink_metadata(path)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        if is_link {
+            std::io::Error::new(
+                e.kind(),
+                "it is a symbolic link, which PawKey never writes through — remove it",
+            )
+        } else {
+            e
+        }
+    })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "it is not a regular file, which PawKey never writes to — remove it",
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(BufWriter::new(file))
 }
 
-fn write_loop(path: &Path, rx: Receiver<AuditEntry>) {
+/// Creates `dir` (and missing parents) with mode 0700. An existing directory wider than
+/// 0700 is set to 0700 when it belongs to this user and holds nothing but PawKey's files
+/// (so a data directory pointed at, say, the home directory is never changed); otherwise a
+/// warning says so.
+fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let meta = std::fs::metadata(dir)?;
+        if meta.mode() & 0o077 != 0 {
+            let ours = meta.uid() == rustix::process::geteuid().as_raw();
+            if ours && holds_only_pawkey_files(dir) {
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+            } else {
+                tracing::warn!(
+                    "the audit log's directory {} is mode {:04o}, wider than 0700: other users may list it",
+                    dir.display(),
+                    meta.mode() & 0o7777
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)?;
+    Ok(())
+}
+
+/// Whether `dir` holds only files PawKey writes there (`audit.jsonl*`, the `open/` folder
+/// for browser redirects).
+#[cfg(unix)]
+fn holds_only_pawkey_files(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.into_iter().all(|e| {
+        e.map(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("audit.jsonl") || name == crate::browser::REDIRECT_DIR_NAME
+        })
+        .unwrap_or(false)
+    })
+}
+
+fn write_loop(path: &Path, rx: Receiver<AuditRecord>) {
     let mut out: Option<BufWriter<File>> = None;
     let mut warned = false;
     let mut warn_once = |e: &std::io::Error| {
@@ -241,8 +394,8 @@ fn write_loop(path: &Path, rx: Receiver<AuditEntry>) {
     }
 }
 
-fn write_line(w: &mut BufWriter<File>, entry: &AuditEntry) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *w, entry)?;
+fn write_line(w: &mut BufWriter<File>, record: &AuditRecord) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, record)?;
     w.write_all(b"\n")
 }
 
@@ -300,6 +453,38 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
+    }
+
+    #[test]
+    fn master_changes_reach_the_file_only_and_old_lines_still_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::with_file_sync(dir.path());
+        let mut rx = log.subscribe();
+        let master = crate::secret::MasterToken::parse("0123456789abcdef-master".into()).unwrap();
+        log.record(entry(1));
+        log.record_master_change(AuditEvent::Rotate, MintSource::Window, &master);
+        // The window's list and live feed show mints only.
+        assert_eq!(log.recent(), vec![entry(1)]);
+        assert_eq!(rx.try_recv().unwrap(), entry(1));
+        assert!(rx.try_recv().is_err());
+
+        let text = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(!lines[0].contains("event"), "{text}");
+        assert!(!text.contains("master"), "{text}");
+        let rotate: AuditRecord = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(rotate.event, AuditEvent::Rotate);
+        assert_eq!(rotate.entry.source, MintSource::Window);
+        assert_eq!(
+            rotate.entry.fingerprint,
+            crate::token::fingerprint(master.expose())
+        );
+        // An old mint line reads as a mint; a new line still reads as an old entry.
+        let old: AuditRecord = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(old.event, AuditEvent::Mint);
+        assert_eq!(old.entry, entry(1));
+        let _: AuditEntry = serde_json::from_str(lines[1]).unwrap();
     }
 
     #[cfg(unix)]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::audit::{AuditLog, MintSource};
+use crate::audit::{AuditEvent, AuditLog, MintSource};
 use crate::config::{Config, Origin, Paths};
 use crate::secret::MasterToken;
 use crate::server;
@@ -82,7 +82,10 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1; the IPv6 loopback is served too]
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<IpAddr>,
-    /// Allow a non-loopback --bind address (other machines could then reach PawKey).
+    /// Allow a non-loopback --bind address. Other machines can then reach PawKey, and the
+    /// master and session tokens cross the network in cleartext: PawKey has no TLS. The Host
+    /// allowlist is not access control (any client can send an allowed Host); only the
+    /// tokens protect the server.
     #[arg(long, env = "PAWKEY_ALLOW_REMOTE")]
     pub allow_remote: bool,
     /// Session token lifetime in hours, 1–720 [default: 24]
@@ -96,7 +99,8 @@ pub struct ServeArgs {
 /// `master` actions.
 #[derive(Debug, Subcommand)]
 pub enum MasterCommand {
-    /// Print the master token to stdout.
+    /// Print the stored master token to stdout (fails if none is stored yet; never
+    /// creates one).
     Show,
     /// Replace the master token with a new random one; every session token stops working.
     Rotate,
@@ -179,9 +183,10 @@ impl Setup {
 
 /// Runs a parsed command line (`command` must be set) and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    let invocation = invocation(&cli);
     let result = match Setup::load(&cli) {
         Ok(setup) => match cli.command {
-            Some(Command::Serve(args)) => serve(setup, args),
+            Some(Command::Serve(args)) => serve(setup, args, &invocation),
             Some(Command::Token { ttl_hours, format }) => token(setup, ttl_hours, format),
             Some(Command::Verify { token }) => verify(setup, &token),
             Some(Command::Master { action }) => master(setup, action),
@@ -202,16 +207,61 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Parses the process arguments, naming the program after its executable (`pawkey` or
-/// `pawkeyd`) in `--version` and `--help`.
-pub fn parse_args() -> Cli {
-    use clap::{CommandFactory, FromArgMatches};
+/// `pawkeyd` when this process was started as `pawkeyd`, otherwise `pawkey`.
+fn program_name() -> &'static str {
     let headless = std::env::args_os()
         .next()
         .map(PathBuf::from)
         .and_then(|p| p.file_stem().map(|s| s == "pawkeyd"))
         .unwrap_or(false);
-    let name = if headless { "pawkeyd" } else { "pawkey" };
+    if headless { "pawkeyd" } else { "pawkey" }
+}
+
+/// How to run this program again with the same config and master-token source, for the
+/// commands the `serve` banner suggests (`pawkeyd --master-token-file PATH`, ...).
+fn invocation(cli: &Cli) -> String {
+    let mut line = program_name().to_owned();
+    if let Some(p) = &cli.config {
+        line.push_str(" --config ");
+        line.push_str(&shell_quote(&p.to_string_lossy()));
+    }
+    if let Some(p) = &cli.master_token_file {
+        line.push_str(" --master-token-file ");
+        line.push_str(&shell_quote(&p.to_string_lossy()));
+    }
+    line
+}
+
+/// `s` as one POSIX shell word.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@%".contains(&b));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The lines `serve` prints once it listens: how to mint from a shell and over HTTP, with
+/// the master token on no command line (curl reads the header from stdin with `-H @-`).
+pub fn serve_banner(invocation: &str, port: u16) -> String {
+    format!(
+        "Mint a session token from a shell with:\n  {invocation} token\n\
+         or over HTTP (the master token stays off every command line):\n  \
+         {invocation} master show | sed 's/^/Authorization: Bearer /' | curl -X POST http://localhost:{port}/api/auth/session -H @-"
+    )
+}
+
+/// What `serve --allow-remote` prints and logs when it listens beyond loopback.
+pub const REMOTE_WARNING: &str = "--allow-remote: PawKey listens beyond loopback. Other machines can reach it, and master and session tokens cross the network in cleartext (PawKey has no TLS): anyone on the path can read them. The Host allowlist is not access control; only the tokens protect the server. Put PawKey behind a TLS proxy or an SSH tunnel instead when you can.";
+
+/// Parses the process arguments, naming the program after its executable (`pawkey` or
+/// `pawkeyd`) in `--version` and `--help`.
+pub fn parse_args() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let name = program_name();
     let matches = Cli::command().name(name).get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
@@ -241,7 +291,7 @@ fn require_master(state: &AppState) -> Result<(), CliError> {
     }
 }
 
-fn serve(setup: Setup, args: ServeArgs) -> Result<ExitCode, CliError> {
+fn serve(setup: Setup, args: ServeArgs, invocation: &str) -> Result<ExitCode, CliError> {
     let mut setup = setup;
     let c = &mut setup.config;
     if let Some(p) = args.port {
@@ -272,10 +322,14 @@ fn serve(setup: Setup, args: ServeArgs) -> Result<ExitCode, CliError> {
         let port = server.port();
         eprintln!("PawKey {} listening on {}", crate::VERSION, urls.join(" and "));
         eprintln!("Master token: {}", state.master_status().location);
-        eprintln!("Mint a session token with:");
-        eprintln!(
-            "  curl -X POST http://localhost:{port}/api/auth/session -H \"Authorization: Bearer $(pawkeyd master show)\""
-        );
+        if args.allow_remote && !server.addrs().iter().all(|a| a.ip().is_loopback()) {
+            // Printed (RUST_LOG cannot hide it) and logged.
+            eprintln!("WARNING: {REMOTE_WARNING}");
+            tracing::warn!(
+                "listening beyond loopback (--allow-remote): tokens cross the network in cleartext (no TLS); the Host allowlist is not access control"
+            );
+        }
+        eprintln!("{}", serve_banner(invocation, port));
         server.run_until(shutdown).await;
         Ok(ExitCode::SUCCESS)
     })
@@ -335,6 +389,9 @@ fn token(
 fn read_stdin_token(prompt: &str) -> Result<String, CliError> {
     let mut line = String::new();
     if std::io::stdin().is_terminal() {
+        // Echo goes off before the prompt shows, so nothing typed after it is displayed
+        // (nor left in the scrollback); it comes back when this guard drops.
+        let _echo_off = EchoOff::new();
         eprintln!("{prompt}");
         std::io::stdin().lock().read_line(&mut line)?;
     } else {
@@ -344,6 +401,47 @@ fn read_stdin_token(prompt: &str) -> Result<String, CliError> {
             .read_to_string(&mut line)?;
     }
     Ok(line)
+}
+
+/// Terminal echo on stdin switched off until this is dropped (also on an error return).
+#[cfg(unix)]
+struct EchoOff(rustix::termios::Termios);
+
+#[cfg(unix)]
+impl EchoOff {
+    /// `None` when stdin is not a terminal whose echo could be switched off.
+    fn new() -> Option<Self> {
+        use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin).ok()?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        // Keep the newline visible so the prompt does not look stuck.
+        quiet.local_modes.insert(LocalModes::ECHONL);
+        tcsetattr(&stdin, OptionalActions::Flush, &quiet).ok()?;
+        Some(Self(saved))
+    }
+}
+
+#[cfg(unix)]
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        let _ = rustix::termios::tcsetattr(
+            std::io::stdin(),
+            rustix::termios::OptionalActions::Now,
+            &self.0,
+        );
+    }
+}
+
+#[cfg(not(unix))]
+struct EchoOff;
+
+#[cfg(not(unix))]
+impl EchoOff {
+    fn new() -> Option<Self> {
+        None
+    }
 }
 
 fn verify(setup: Setup, token: &str) -> Result<ExitCode, CliError> {
@@ -384,9 +482,20 @@ const RUNNING_SERVER_NOTE: &str = "A PawKey server or app that is already runnin
 fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, CliError> {
     match action {
         MasterCommand::Show => {
-            let state = setup.open_state(AuditLog::memory_only());
-            require_master(&state)?;
-            println!("{}", state.master()?.expose());
+            // Only reads: showing the master must never create one behind the user's back.
+            match setup.store.load()? {
+                Some(master) => println!("{}", master.expose()),
+                None => {
+                    return Err(CliError {
+                        message: format!(
+                            "no master token stored yet in the {} — run `{prog} serve` or `{prog} master rotate` to create one, or `{prog} master import` to store yours",
+                            setup.store.location(),
+                            prog = program_name()
+                        ),
+                        code: 1,
+                    });
+                }
+            }
         }
         MasterCommand::Rotate => {
             let fresh = MasterToken::generate()?;
@@ -394,6 +503,11 @@ fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, CliError> {
                 message: format!("{e}\nThe master token was not changed."),
                 code: 1,
             })?;
+            AuditLog::with_file_sync(&setup.paths.data_dir).record_master_change(
+                AuditEvent::Rotate,
+                MintSource::Cli,
+                &fresh,
+            );
             eprintln!(
                 "Rotated the master token in the {}. Every session token minted before is now invalid.\n{RUNNING_SERVER_NOTE}",
                 setup.store.location()
@@ -420,6 +534,11 @@ fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, CliError> {
                 message: format!("{e}\nThe master token was not changed."),
                 code: 1,
             })?;
+            AuditLog::with_file_sync(&setup.paths.data_dir).record_master_change(
+                AuditEvent::Import,
+                MintSource::Cli,
+                &token,
+            );
             eprintln!(
                 "Imported the master token into the {}. Session tokens minted before are now invalid.\n{RUNNING_SERVER_NOTE}",
                 setup.store.location()

@@ -10,12 +10,15 @@
 //! - [`limiter`]: the failed-authentication limiter.
 //! - [`server`]: the embedded HTTP server (`router()` and `serve()`).
 //! - [`cli`]: the command line shared by `pawkeyd` and `pawkey`.
+//! - [`browser`]: opening a link with a token in the browser through a private redirect
+//!   file, so the token is on no command line.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod approval;
 pub mod audit;
+pub mod browser;
 pub mod cli;
 pub mod config;
 pub mod limiter;

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::approval::{ApprovalError, Approvals, Pending};
-use crate::audit::{AuditEntry, AuditLog, MintSource};
+use crate::audit::{AuditEntry, AuditEvent, AuditLog, MintSource};
 use crate::config::{Config, MAX_TTL_HOURS};
 use crate::limiter::FailureLimiter;
 use crate::secret::MasterToken;
@@ -430,19 +430,40 @@ impl AppState {
 
     /// Replaces the master token with a new random one. The new token is written to the
     /// store first; if that fails, the old one stays in force. Every session token minted
-    /// before is revoked.
+    /// before is revoked. Recorded in the audit log as a rotation over HTTP (this is what
+    /// `POST /api/token/regenerate` calls); other front ends use [`AppState::rotate_by`].
     pub async fn rotate(&self) -> Result<MasterToken, StoreError> {
+        self.rotate_by(MintSource::Http).await
+    }
+
+    /// [`AppState::rotate`], recorded in the audit log as asked by `source`.
+    pub async fn rotate_by(&self, source: MintSource) -> Result<MasterToken, StoreError> {
         let fresh = MasterToken::generate()
             .map_err(|e| StoreError::Keychain(format!("the OS random generator failed: {e}")))?;
-        self.replace_master(fresh).await
+        self.replace_master(fresh, AuditEvent::Rotate, source).await
     }
 
-    /// Replaces the master token with an imported one (same guarantees as `rotate`).
+    /// Replaces the master token with an imported one (same guarantees as `rotate`),
+    /// recorded in the audit log as an import from the window.
     pub async fn import(&self, token: MasterToken) -> Result<MasterToken, StoreError> {
-        self.replace_master(token).await
+        self.import_by(token, MintSource::Window).await
     }
 
-    async fn replace_master(&self, token: MasterToken) -> Result<MasterToken, StoreError> {
+    /// [`AppState::import`], recorded in the audit log as asked by `source`.
+    pub async fn import_by(
+        &self,
+        token: MasterToken,
+        source: MintSource,
+    ) -> Result<MasterToken, StoreError> {
+        self.replace_master(token, AuditEvent::Import, source).await
+    }
+
+    async fn replace_master(
+        &self,
+        token: MasterToken,
+        event: AuditEvent,
+        source: MintSource,
+    ) -> Result<MasterToken, StoreError> {
         let _guard = self.inner.write_lock.lock().await;
         let store = self.inner.store.clone();
         let to_store = token.clone();
@@ -455,6 +476,8 @@ impl AppState {
         self.inner
             .generated
             .store(false, std::sync::atomic::Ordering::Relaxed);
+        // Only once it is stored: a refused change is not recorded.
+        self.inner.audit.record_master_change(event, source, &token);
         Ok(token)
     }
 

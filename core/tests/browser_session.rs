@@ -398,3 +398,32 @@ async fn a_rotation_the_keychain_refuses_keeps_the_old_master() {
     .await;
     assert_eq!(res.status, 200);
 }
+
+/// The landing page's example never has the user put the master token in curl's arguments
+/// (readable by every local user): curl reads the header from stdin.
+#[tokio::test]
+async fn landing_page_example_keeps_the_master_off_the_command_line() {
+    let server = TestServer::start().await;
+    let page = client()
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Bearer &lt;master&gt;"), "{page}");
+    assert!(!page.contains("Authorization: Bearer $"), "{page}");
+    assert!(
+        page.contains("pawkey master show | sed &#39;s/^/Authorization: Bearer /&#39; |")
+            || page.contains("pawkey master show | sed 's/^/Authorization: Bearer /' |"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "curl -X POST \"http://localhost:{}/api/auth/session\" -H @-",
+            server.port
+        )),
+        "{page}"
+    );
+}

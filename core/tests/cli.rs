@@ -589,11 +589,14 @@ fn encodings(secret: &str) -> Vec<String> {
 async fn a_trace_level_log_never_contains_the_master_or_a_session_token() {
     let p = Pawkeyd::new();
     let master = tokio::task::spawn_blocking({
-        let p_master = p.command();
+        // `master show` never creates a master: rotate first (that stores a new one).
+        let mut rotate = p.command();
+        let mut show = p.command();
         move || {
-            let mut cmd = p_master;
-            cmd.args(["master", "show"]);
-            run_command(&mut cmd, None).stdout.trim().to_owned()
+            rotate.args(["master", "rotate"]);
+            assert_eq!(run_command(&mut rotate, None).code, Some(0));
+            show.args(["master", "show"]);
+            run_command(&mut show, None).stdout.trim().to_owned()
         }
     })
     .await
@@ -747,4 +750,338 @@ fn an_unusable_keychain_entry_is_reported_and_never_overwritten() {
     let run = p.run(&["master", "import"], Some(UUID));
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(p.master(), UUID);
+}
+
+// ---- Issue 8: no secret on a command line, on a terminal, or in the audit log ----------
+
+/// A command for `program` with the environment `p.command()` sets up for `pawkeyd`, and
+/// the directory of the `pawkeyd` binary first on PATH (so `pawkeyd` in a shell line is
+/// the binary under test).
+fn shell_command(p: &Pawkeyd, program: &str) -> std::process::Command {
+    let template = p.command();
+    let mut cmd = std::process::Command::new(program);
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_pawkeyd"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let paths = std::iter::once(bin_dir).chain(std::env::split_paths(&path));
+    cmd.env("PATH", std::env::join_paths(paths).unwrap())
+        .env("SHELL", "/bin/sh")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+#[test]
+fn master_show_never_creates_a_master() {
+    let p = Pawkeyd::new();
+    let run = p.run(&["master", "show"], None);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(run.stdout, "", "{run:?}");
+    assert!(
+        run.stderr.contains("no master token stored yet")
+            && run.stderr.contains("pawkeyd serve")
+            && run.stderr.contains("pawkeyd master rotate"),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("Created"), "{run:?}");
+    // The keychain is still empty, and a second try says the same.
+    assert!(p.keyring.store().load().unwrap().is_none());
+    assert_eq!(p.run(&["master", "show"], None).code, Some(1));
+    assert!(p.keyring.store().load().unwrap().is_none());
+    // Once there is one, it is shown.
+    p.ok(&["token"]);
+    let shown = p.ok(&["master", "show"]);
+    assert!(is_lower_hex(shown.trim(), 64), "{shown}");
+}
+
+/// Waits until the serve banner (its curl line) is on stderr and returns all of stderr.
+fn banner(serve: &ServeProcess) -> String {
+    let start = Instant::now();
+    loop {
+        let text = serve.stderr_so_far();
+        if text.contains("curl") {
+            return text;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no banner: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs the banner's HTTP line in `sh` and returns the session token it minted.
+fn run_banner_line(p: &Pawkeyd, text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| l.contains("| curl"))
+        .unwrap_or_else(|| panic!("no curl line in {text}"))
+        .trim();
+    let mut sh = shell_command(p, "sh");
+    sh.args(["-c", &format!("{line} -fsS")]);
+    let run = run_command(&mut sh, None);
+    assert_eq!(run.code, Some(0), "{line}: {run:?}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    json["session_token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_serve_banner_keeps_the_master_off_every_command_line_and_its_lines_work() {
+    let p = Pawkeyd::new();
+    let serve = spawn_serve(&p, |_| {});
+    let text = banner(&serve);
+    for bad in ["master show)", "$(", "Bearer $", "Authorization: Bearer \""] {
+        assert!(!text.contains(bad), "banner has {bad:?}:\n{text}");
+    }
+    // The same config file as this server (PAWKEY_CONFIG here), so the same settings.
+    let me = format!("pawkeyd --config {}", p.config_file().display());
+    assert!(text.contains(&format!("\n  {me} token\n")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "\n  {me} master show | sed 's/^/Authorization: Bearer /' | curl -X POST http://localhost:{}/api/auth/session -H @-\n",
+            serve.port
+        )),
+        "{text}"
+    );
+    // The line works as printed, and the token it mints verifies.
+    let token = run_banner_line(&p, &text);
+    let run = p.run(&["verify", "-"], Some(&token));
+    assert_eq!(run.code, Some(0), "{run:?}");
+    drop(serve);
+
+    // With the master in a file, the banner says so and its lines use the same flag.
+    let file = p.dir.path().join("master token");
+    std::fs::write(&file, format!("{UUID}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let serve = spawn_serve(&p, |c| {
+        c.arg("--master-token-file").arg(&file);
+    });
+    let text = banner(&serve);
+    let flag = format!(
+        "pawkeyd --config {} --master-token-file '{}'",
+        p.config_file().display(),
+        file.display()
+    );
+    assert!(text.contains(&format!("  {flag} token\n")), "{text}");
+    assert!(text.contains(&format!("  {flag} master show | ")), "{text}");
+    assert!(!text.contains("keychain"), "{text}");
+    let token = run_banner_line(&p, &text);
+    let exp = assert_token_shape(&token, true);
+    assert_eq!(sign(UUID, exp, TokenFormat::Session), token);
+}
+
+#[test]
+fn allow_remote_says_tokens_cross_the_network_in_cleartext() {
+    let p = Pawkeyd::new();
+    let help = p.ok(&["serve", "--help"]);
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for words in [
+        "cross the network in cleartext",
+        "no TLS",
+        "Host allowlist is not access control",
+    ] {
+        assert!(flat.contains(words), "--help lacks {words:?}: {help}");
+    }
+
+    p.master();
+    let serve = spawn_serve(&p, |c| {
+        c.env("PAWKEY_BIND", "0.0.0.0")
+            .env("PAWKEY_ALLOW_REMOTE", "true");
+    });
+    let text = banner(&serve);
+    assert!(
+        text.contains("WARNING: --allow-remote")
+            && text.contains("cleartext")
+            && text.contains("no TLS")
+            && text.contains("not access control"),
+        "{text}"
+    );
+
+    // On loopback the flag changes nothing, and there is no warning.
+    let serve = spawn_serve(&p, |c| {
+        c.env("PAWKEY_ALLOW_REMOTE", "true");
+    });
+    let text = banner(&serve);
+    assert!(!text.contains("cleartext"), "{text}");
+}
+
+/// Runs `pawkeyd ARGS` on a pseudo-terminal (util-linux `script`), types `input` once the
+/// prompt shows, and returns everything the terminal displayed and the exit code.
+#[cfg(target_os = "linux")]
+fn on_a_terminal(p: &Pawkeyd, args: &str, input: &str) -> (Option<i32>, String) {
+    use std::io::BufRead;
+    let mut cmd = shell_command(p, "script");
+    cmd.args(["-qefc", &format!("pawkeyd {args}"), "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        let mut r = std::io::BufReader::new(stdout);
+        let mut buf = Vec::new();
+        while r.read_until(b'\n', &mut buf).unwrap_or(0) > 0 {
+            let piece = String::from_utf8_lossy(&buf).into_owned();
+            let _ = tx.send(piece.clone());
+            all.push_str(&piece);
+            buf.clear();
+        }
+        all
+    });
+    let start = Instant::now();
+    let mut seen = String::new();
+    while !seen.contains("Paste the") {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(piece) => seen.push_str(&piece),
+            Err(_) => panic!("no prompt after {:?}: {seen:?}", start.elapsed()),
+        }
+    }
+    stdin.write_all(input.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "pawkeyd {args} did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(stdin);
+    (status.code(), reader.join().unwrap())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn secrets_typed_on_a_terminal_are_not_echoed() {
+    let p = Pawkeyd::new();
+    let (code, screen) = on_a_terminal(&p, "master import", &format!("{UUID}\r"));
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("Imported the master token"), "{screen}");
+    assert!(!screen.contains(UUID), "the master was echoed: {screen:?}");
+    assert!(!screen.contains(&UUID[..8]), "{screen:?}");
+    assert_eq!(p.master(), UUID);
+
+    let token = p.ok(&["token"]).trim().to_owned();
+    let (code, screen) = on_a_terminal(&p, "verify -", &format!("{token}\r"));
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("valid: expires"), "{screen}");
+    assert!(
+        !screen.contains(&token[token.len() - 16..]),
+        "the token was echoed: {screen:?}"
+    );
+}
+
+fn audit_lines(p: &Pawkeyd) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(p.data_dir().join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn master_fingerprint(master: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(master.as_bytes())[..6])
+}
+
+#[test]
+fn master_rotation_and_import_are_audited_by_fingerprint_only() {
+    let p = Pawkeyd::new();
+    p.ok(&["token"]);
+    let run = p.run(&["master", "rotate"], None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let rotated = p.master();
+    let run = p.run(&["master", "import"], Some(&format!("{UUID}\n")));
+    assert_eq!(run.code, Some(0), "{run:?}");
+    // A refused import is not recorded.
+    assert_eq!(p.run(&["master", "import"], Some("short\n")).code, Some(1));
+
+    let lines = audit_lines(&p);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    // The mint line is unchanged: no event field.
+    assert!(lines[0].get("event").is_none(), "{lines:?}");
+    assert_eq!(lines[1]["event"], "rotate");
+    assert_eq!(lines[1]["source"], "cli");
+    assert_eq!(
+        lines[1]["fingerprint"],
+        master_fingerprint(&rotated).as_str()
+    );
+    assert_eq!(lines[2]["event"], "import");
+    assert_eq!(lines[2]["fingerprint"], master_fingerprint(UUID).as_str());
+    for l in &lines[1..] {
+        let at = l["minted_at"].as_u64().unwrap();
+        assert!(at + 60 >= now() && at <= now(), "{l}");
+    }
+    let text = std::fs::read_to_string(p.data_dir().join("audit.jsonl")).unwrap();
+    assert!(!text.contains(&rotated) && !text.contains(UUID), "{text}");
+    assert!(!text.contains(&rotated[..16]), "{text}");
+    // Every line still reads as the mint-shaped entry older readers know.
+    for line in text.lines() {
+        let _: pawkey_core::audit::AuditEntry = serde_json::from_str(line).unwrap();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_audit_log_is_never_written_through_a_symlink() {
+    let p = Pawkeyd::new();
+    std::fs::create_dir_all(p.data_dir()).unwrap();
+    let target = p.dir.path().join("elsewhere");
+    std::fs::write(&target, "").unwrap();
+    std::os::unix::fs::symlink(&target, p.data_dir().join("audit.jsonl")).unwrap();
+    let run = p.run(&["token"], None);
+    assert_eq!(run.code, Some(0), "the mint still succeeds: {run:?}");
+    assert!(
+        run.stderr.contains("cannot write the audit log") && run.stderr.contains("symbolic link"),
+        "{run:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+    assert!(
+        std::fs::symlink_metadata(p.data_dir().join("audit.jsonl"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_audit_log_and_its_directory_are_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+    // Created fresh: directory 0700, file 0600.
+    let p = Pawkeyd::new();
+    p.ok(&["token"]);
+    assert_eq!(mode(&p.data_dir()), 0o700);
+    assert_eq!(mode(&p.data_dir().join("audit.jsonl")), 0o600);
+
+    // Left wide by someone else: both are narrowed, and the old lines kept.
+    let p = Pawkeyd::new();
+    std::fs::create_dir_all(p.data_dir()).unwrap();
+    let file = p.data_dir().join("audit.jsonl");
+    let old = r#"{"minted_at":1,"source":"cli","client":null,"expires_at":3601,"fingerprint":"000000000001"}"#;
+    std::fs::write(&file, format!("{old}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(p.data_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.ok(&["token"]);
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&p.data_dir()), 0o700);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with(old), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
 }

@@ -95,7 +95,7 @@ pub async fn rotate_master(
     shell: State<'_, Shell>,
 ) -> Result<MasterStatus, CommandError> {
     let state = shell.state().await?;
-    state.rotate().await?;
+    state.rotate_by(MintSource::Window).await?;
     publish_status(&app);
     Ok(state.master_status())
 }
@@ -110,7 +110,7 @@ pub async fn import_master(
     let token =
         MasterToken::parse(token).map_err(|e| CommandError::Other(format!("not imported: {e}")))?;
     let state = shell.state().await?;
-    state.import(token).await?;
+    state.import_by(token, MintSource::Window).await?;
     publish_status(&app);
     Ok(state.master_status())
 }
@@ -136,7 +136,7 @@ pub async fn import_master_from_pocketpaw(
     let token = MasterToken::parse(text)
         .map_err(|e| CommandError::Other(format!("not imported from {}: {e}", path.display())))?;
     let state = shell.state().await?;
-    state.import(token).await?;
+    state.import_by(token, MintSource::Window).await?;
     publish_status(&app);
     Ok(state.master_status())
 }
@@ -202,7 +202,7 @@ pub async fn suggest_port(shell: State<'_, Shell>) -> Result<u16, CommandError> 
 }
 
 /// Mints a 1-hour token in PocketPaw's form and opens `<dashboard_url>/?token=...` in the
-/// default browser.
+/// default browser, through a private redirect file (the token is on no command line).
 #[tauri::command]
 pub async fn open_dashboard(
     shell: State<'_, Shell>,

@@ -2,64 +2,18 @@
 //! and the phone-pairing QR code. The token logic is core's ([`pawkey_core::pairing`]);
 //! this module only launches the browser and shapes what the window and the tray show.
 
-use std::process::{Command, Stdio};
-
 use pawkey_core::audit::MintSource;
+use pawkey_core::browser;
 use pawkey_core::pairing::{self, DASHBOARD_LINK_SECONDS, PocketPawMaster, QR_LINK_SECONDS};
 use pawkey_core::state::{AppState, MintError};
 use serde::Serialize;
 
-/// The command that opens `url` in the default browser: `$BROWSER` when set (its first
-/// `:`-separated entry, with `%s` replaced by the URL or the URL appended), otherwise the
-/// platform's opener (`xdg-open`, `open`, `explorer`).
-pub fn browser_command(url: &str, browser_env: Option<&str>) -> Command {
-    if let Some(browser) = browser_env
-        .and_then(|b| b.split(':').map(str::trim).find(|b| !b.is_empty()))
-        .map(str::to_owned)
-    {
-        let mut parts = browser.split_whitespace();
-        let program = parts.next().unwrap_or_default().to_owned();
-        let mut args: Vec<String> = parts.map(str::to_owned).collect();
-        if args.iter().any(|a| a.contains("%s")) {
-            for a in &mut args {
-                *a = a.replace("%s", url);
-            }
-        } else {
-            args.push(url.to_owned());
-        }
-        let mut cmd = Command::new(program);
-        cmd.args(args);
-        return cmd;
-    }
-    let program = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(windows) {
-        "explorer"
-    } else {
-        "xdg-open"
-    };
-    let mut cmd = Command::new(program);
-    cmd.arg(url);
-    cmd
-}
-
-/// Opens `url` in the default browser; returns once the opener has started (it is not
-/// waited for: some openers stay running as long as the browser does).
+/// Opens `url` (a dashboard link with a token) in the default browser (`$BROWSER` or the
+/// platform's opener) through a 0600 redirect file, so the token is on no process's command
+/// line: the opener only gets the file's `file://` URL ([`pawkey_core::browser`]).
 pub fn open_in_browser(url: &str) -> Result<(), String> {
     let browser = std::env::var("BROWSER").ok();
-    let mut cmd = browser_command(url, browser.as_deref());
-    let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("could not start {program} to open the browser: {e}"))?;
-    // Reap it in the background so it leaves no zombie.
-    std::thread::spawn(move || {
-        let _ = child.wait();
-    });
-    Ok(())
+    browser::open_secret_url(url, &browser::default_redirect_dir(), browser.as_deref()).map(|_| ())
 }
 
 /// Why the dashboard was not opened.
@@ -137,27 +91,6 @@ mod tests {
 
     fn state() -> AppState {
         AppState::builder(Config::default(), Arc::new(MemoryStore::default())).open()
-    }
-
-    fn args(cmd: &Command) -> Vec<String> {
-        cmd.get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect()
-    }
-
-    #[test]
-    fn browser_env_is_honoured_with_or_without_a_placeholder() {
-        let cmd = browser_command("http://x/?token=1", Some("/bin/rec --flag"));
-        assert_eq!(cmd.get_program(), "/bin/rec");
-        assert_eq!(args(&cmd), vec!["--flag", "http://x/?token=1"]);
-
-        let cmd = browser_command("http://x/", Some("firefox -new-tab %s:chromium"));
-        assert_eq!(cmd.get_program(), "firefox");
-        assert_eq!(args(&cmd), vec!["-new-tab", "http://x/"]);
-
-        let cmd = browser_command("http://x/", Some("  "));
-        assert_ne!(cmd.get_program(), "");
-        assert_eq!(args(&cmd), vec!["http://x/"]);
     }
 
     #[test]

@@ -916,13 +916,19 @@ async fn a_missing_keychain_is_shown_with_what_to_do() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_dashboard_and_pair_phone_use_bare_tokens_pocketpaw_accepts() {
-    // The browser is a script that records the URL it was asked to open.
+    // The browser is a script that records its own command line (as every local user can
+    // read it, from /proc), the page it was asked to open and that page's mode.
     let shim = tempfile::tempdir().unwrap();
     let opened = shim.path().join("opened-url");
     let browser = shim.path().join("browser");
     std::fs::write(
         &browser,
-        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+        format!(
+            "#!/bin/sh\nr='{r}'\ntr '\\0' ' ' < /proc/$$/cmdline > \"$r.argv\"\n\
+             f=${{1#file://}}\ncat \"$f\" > \"$r.page\"\nstat -c %a \"$f\" > \"$r.mode\"\n\
+             printf '%s' \"$1\" > \"$r.tmp\" && mv \"$r.tmp\" \"$r\"\n",
+            r = opened.display()
+        ),
     )
     .unwrap();
     {
@@ -953,11 +959,35 @@ async fn open_dashboard_and_pair_phone_use_bare_tokens_pocketpaw_accepts() {
         opened.exists()
     })
     .await;
+    // The browser got a private local page, not the tokenised URL...
     let url = std::fs::read_to_string(&opened).unwrap();
-    let token = url
+    assert!(url.starts_with("file:///"), "unexpected URL {url}");
+    assert!(url.ends_with(".html") && !url.contains("token"), "{url}");
+    let side = |ext: &str| std::fs::read_to_string(format!("{}.{ext}", opened.display())).unwrap();
+    assert_eq!(side("mode").trim(), "600");
+    // ...which redirects to the dashboard with a token (meta refresh and script alike).
+    let page = side("page");
+    let redirect = page
+        .split("location.replace(\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no redirect in {page}"));
+    assert!(
+        page.contains(&format!("content=\"0;url={redirect}\"")),
+        "{page}"
+    );
+    let token = redirect
         .strip_prefix("http://127.0.0.1:8888/?token=")
-        .unwrap_or_else(|| panic!("unexpected URL {url}"));
+        .unwrap_or_else(|| panic!("unexpected redirect {redirect}"));
     assert!(!token.starts_with("session:"), "{token}");
+    // The browser's command line, readable by every local user, holds no token.
+    let argv = side("argv");
+    assert!(argv.contains(&url), "{argv}");
+    assert!(
+        !argv.contains(token),
+        "the token is on the browser's command line: {argv}"
+    );
+    assert!(!argv.contains(token.split(':').nth(1).unwrap()), "{argv}");
     let verify = curl(
         "GET",
         &format!("{}/api/auth/verify?token={token}", base(&app)),

@@ -17,7 +17,7 @@ use pawkey_core::limiter::FailureLimiter;
 use pawkey_core::secret::MasterToken;
 use pawkey_core::server::{self, RunningServer, ServeOptions};
 use pawkey_core::state::AppState;
-use pawkey_core::store::{KEYRING_ACCOUNT, KeyringStore, MemoryStore};
+use pawkey_core::store::{KEYRING_ACCOUNT, KeyringStore, MasterStore, MemoryStore};
 use pawkey_core::token::{SessionKey, TokenFormat};
 use reqwest::header::HeaderMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -529,8 +529,12 @@ impl Pawkeyd {
         run.stdout
     }
 
-    /// The master token, via `master show`.
+    /// The master token, via `master show`; one is created first (`master rotate`) when
+    /// the keychain holds none, as `master show` never creates one.
     pub fn master(&self) -> String {
+        if self.keyring.store().load().expect("keychain").is_none() {
+            self.ok(&["master", "rotate"]);
+        }
         self.ok(&["master", "show"]).trim().to_owned()
     }
 }
@@ -630,6 +634,14 @@ impl ServeProcess {
                 })
             }
         }
+    }
+
+    /// What the process wrote to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// `http://127.0.0.1:<port><path>`.
