@@ -9,7 +9,10 @@
 //! - [`audit`]: the record of every mint.
 //! - [`limiter`]: the failed-authentication limiter.
 //! - [`server`]: the embedded HTTP server (`router()` and `serve()`).
+//! - [`startup`]: configuration, paths and master-token store at start, and the shutdown
+//!   signal.
 //! - [`cli`]: the command line shared by `pawkeyd` and `pawkey`.
+//! - [`client`]: the CLI's side of a running server (master changes, approvals).
 //! - [`browser`]: opening a link with a token in the browser through a private redirect
 //!   file, so the token is on no command line.
 
@@ -20,11 +23,13 @@ pub mod approval;
 pub mod audit;
 pub mod browser;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod limiter;
 pub mod pairing;
 pub mod secret;
 pub mod server;
+pub mod startup;
 pub mod state;
 pub mod store;
 pub mod token;

@@ -3,7 +3,7 @@
 //! whether PawKey's master token is PocketPaw's (otherwise PocketPaw rejects our tokens).
 
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -15,6 +15,11 @@ use crate::token::TokenFormat;
 pub const DASHBOARD_LINK_SECONDS: u64 = 3600;
 /// Lifetime of the token in a phone-pairing QR code.
 pub const QR_LINK_SECONDS: u64 = 10 * 60;
+
+/// PocketPaw's token file, `~/.pocketpaw/access_token`; `None` without a home directory.
+pub fn pocketpaw_token_path() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|d| d.home_dir().join(".pocketpaw").join("access_token"))
+}
 
 /// How PawKey's master token relates to PocketPaw's own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

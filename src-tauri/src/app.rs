@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use pawkey_core::audit::{AuditEntry, AuditLog};
-use pawkey_core::cli::{Cli, Setup};
+use pawkey_core::cli::Cli;
+use pawkey_core::startup::Setup;
 use pawkey_core::state::{AppState, MasterStatus};
 use serde::Serialize;
 use tauri::menu::MenuItem;
@@ -241,8 +242,7 @@ impl Shell {
                     self.config_file.as_ref().map(|p| p.display().to_string()),
                 )
             }),
-            pocketpaw_token_file: pawkey_core::cli::pocketpaw_token_path()
-                .ok()
+            pocketpaw_token_file: pawkey_core::pairing::pocketpaw_token_path()
                 .map(|p| p.display().to_string()),
         }
     }
@@ -496,6 +496,22 @@ fn forward_mints(app: AppHandle, state: &AppState) {
     });
 }
 
+/// Re-reads the master from the keychain every few seconds and, when another tool (or the
+/// CLI with no server to talk to) changed it, switches and refreshes the window's status
+/// line, which says so.
+fn follow_master_changes(app: AppHandle, state: &AppState) {
+    let mut changes = state.subscribe_master();
+    tauri::async_runtime::spawn(state.clone().watch_master(MASTER_CHECK_INTERVAL));
+    tauri::async_runtime::spawn(async move {
+        while let Ok(_) | Err(RecvError::Lagged(_)) = changes.recv().await {
+            publish_status(&app);
+        }
+    });
+}
+
+/// How often the running app re-reads the master token from the keychain.
+const MASTER_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Opens the state off the main thread (the keychain blocks on D-Bus), then starts the
 /// server; the window is already showing "Starting…" meanwhile.
 fn boot(app: AppHandle, setup: Result<Setup, String>) {
@@ -524,6 +540,7 @@ fn boot(app: AppHandle, setup: Result<Setup, String>) {
             }
         };
         forward_mints(app.clone(), &state);
+        follow_master_changes(app.clone(), &state);
         shell.boot.send_replace(Boot::Ready(state.clone()));
         publish_status(&app);
         shell.server.start(&state).await;
@@ -533,7 +550,8 @@ fn boot(app: AppHandle, setup: Result<Setup, String>) {
 
 /// Launches the desktop app; returns when it exits.
 pub fn run(cli: Cli) -> ExitCode {
-    let setup = Setup::load(&cli).map_err(|e| e.message);
+    let setup = Setup::load(cli.config.as_deref(), cli.master_token_file.as_deref())
+        .map_err(|e| e.to_string());
     let (config_file, data_dir) = match &setup {
         Ok(s) => (
             Some(s.paths.config_file.clone()),
@@ -583,7 +601,7 @@ pub fn run(cli: Cli) -> ExitCode {
             boot(handle.clone(), setup);
             let on_signal = handle.clone();
             tauri::async_runtime::spawn(async move {
-                pawkey_core::cli::shutdown_signal().await;
+                pawkey_core::startup::shutdown_signal().await;
                 quit(on_signal);
             });
             Ok(())

@@ -121,8 +121,11 @@ pub async fn import_master_from_pocketpaw(
     app: AppHandle,
     shell: State<'_, Shell>,
 ) -> Result<MasterStatus, CommandError> {
-    let path =
-        pawkey_core::cli::pocketpaw_token_path().map_err(|e| CommandError::Other(e.message))?;
+    let path = pawkey_core::pairing::pocketpaw_token_path().ok_or_else(|| {
+        CommandError::Other(
+            "cannot find the home directory, so not PocketPaw's token file either".into(),
+        )
+    })?;
     let read_path = path.clone();
     let text = tauri::async_runtime::spawn_blocking(move || std::fs::read_to_string(read_path))
         .await

@@ -76,9 +76,9 @@ pub fn pair_phone(state: &AppState) -> Result<PairView, String> {
 
 /// Whether PocketPaw will accept our tokens, from its token file (`None`: no home dir).
 pub fn pocketpaw_master(state: &AppState) -> PocketPawMaster {
-    match pawkey_core::cli::pocketpaw_token_path() {
-        Ok(path) => pairing::compare_with_pocketpaw(state, &path),
-        Err(e) => PocketPawMaster::Unknown(e.message),
+    match pawkey_core::pairing::pocketpaw_token_path() {
+        Some(path) => pairing::compare_with_pocketpaw(state, &path),
+        None => PocketPawMaster::Unknown("cannot find the home directory".into()),
     }
 }
 

@@ -3,22 +3,39 @@
 //! secrets are printed only by the commands whose job is to print them (`token`,
 //! `master show`), and only to stdout.
 
-use std::io::{BufRead, IsTerminal, Read};
+mod master;
+mod prompt;
+mod requests;
+
+use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::audit::{AuditEvent, AuditLog, MintSource};
-use crate::config::{Config, Origin, Paths};
-use crate::secret::MasterToken;
+use crate::audit::{AuditLog, MintSource};
+use crate::config::Origin;
 use crate::server;
 use crate::server::routes::rfc3339;
+use crate::startup::{Setup, shutdown_signal};
 use crate::state::{AppState, VerifyError, now_unix};
-use crate::store::{FileStore, KeyringStore, MasterStore};
 use crate::token::{TokenError, TokenFormat};
+use prompt::read_stdin_token;
+
+/// How often `serve` re-reads the master token from its store.
+const MASTER_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Exit code: the token is invalid or expired (`verify`), or another failure.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: the command line is wrong.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the keychain is unavailable or locked, or refused a write.
+pub const EXIT_KEYCHAIN: u8 = 3;
+/// Exit code: no PawKey server is running (or it stopped answering).
+pub const EXIT_NOT_RUNNING: u8 = 4;
+/// Exit code: the config file or an environment variable is invalid.
+pub const EXIT_CONFIG: u8 = 5;
 
 /// PawKey: keeps the PocketPaw master token in the OS keychain and mints time-limited
 /// session tokens.
@@ -71,6 +88,27 @@ pub enum Command {
     },
     /// Where the master token lives, the config file, port, TTL and token format.
     Status,
+    /// List the access requests waiting for approval (needs PawKey running).
+    Requests {
+        /// Print them as JSON: {"requests": [{user_code, client, origin, peer, ttl_hours,
+        /// expires_in}]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve the access request showing CODE (only if the page shows that code); the
+    /// page gets its session token on its next poll.
+    Approve {
+        /// The code the requesting page shows, e.g. BCDF-2345.
+        code: String,
+        /// A shorter lifetime than the page asked for, in hours.
+        #[arg(long, value_name = "N")]
+        ttl_hours: Option<i64>,
+    },
+    /// Deny the access request showing CODE.
+    Deny {
+        /// The code the requesting page shows.
+        code: String,
+    },
 }
 
 /// `serve` flags; they override the config file and environment.
@@ -103,8 +141,10 @@ pub enum MasterCommand {
     /// creates one).
     Show,
     /// Replace the master token with a new random one; every session token stops working.
+    /// Goes through a running PawKey (app or serve), so it switches at once.
     Rotate,
-    /// Store a master token you already have (e.g. PocketPaw's), read from stdin.
+    /// Store a master token you already have (e.g. PocketPaw's), read from stdin. Goes
+    /// through a running PawKey (app or serve), so it switches at once.
     Import {
         /// Read PocketPaw's token file (~/.pocketpaw/access_token) instead of stdin.
         #[arg(long)]
@@ -142,55 +182,28 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Everything a command needs to start: settings and where the master token lives.
-pub struct Setup {
-    /// Effective configuration (file, then environment; flags are applied by commands).
-    pub config: Config,
-    /// Standard file locations.
-    pub paths: Paths,
-    /// Where the master token lives.
-    pub store: Arc<dyn MasterStore>,
-}
-
-impl Setup {
-    /// Loads the config file and environment, and picks the master-token store.
-    pub fn load(cli: &Cli) -> Result<Self, CliError> {
-        let mut paths = Paths::from_env();
-        if let Some(p) = &cli.config {
-            paths.config_file = p.clone();
-        }
-        let mut config = Config::load_file(&paths.config_file)?;
-        config.apply_env(|k| std::env::var(k).ok())?;
-        let store: Arc<dyn MasterStore> = match &cli.master_token_file {
-            Some(path) => Arc::new(FileStore::new(path)),
-            None => Arc::new(KeyringStore::from_env()),
-        };
-        Ok(Self {
-            config,
-            paths,
-            store,
-        })
-    }
-
-    /// Opens the shared state (reads the master token; creates it on first run).
-    pub fn open_state(self, audit: AuditLog) -> AppState {
-        AppState::builder(self.config, self.store)
-            .config_path(self.paths.config_file)
-            .audit(audit)
-            .open()
-    }
-}
-
 /// Runs a parsed command line (`command` must be set) and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let invocation = invocation(&cli);
-    let result = match Setup::load(&cli) {
+    let loaded =
+        Setup::load(cli.config.as_deref(), cli.master_token_file.as_deref()).map_err(|e| {
+            CliError {
+                message: e.to_string(),
+                code: EXIT_CONFIG,
+            }
+        });
+    let result = match loaded {
         Ok(setup) => match cli.command {
             Some(Command::Serve(args)) => serve(setup, args, &invocation),
             Some(Command::Token { ttl_hours, format }) => token(setup, ttl_hours, format),
             Some(Command::Verify { token }) => verify(setup, &token),
-            Some(Command::Master { action }) => master(setup, action),
+            Some(Command::Master { action }) => master::master(setup, action),
             Some(Command::Status) => status(setup),
+            Some(Command::Requests { json }) => requests::list(setup, json),
+            Some(Command::Approve { code, ttl_hours }) => {
+                requests::decide(setup, &code, true, ttl_hours)
+            }
+            Some(Command::Deny { code }) => requests::decide(setup, &code, false, None),
             None => Err(CliError {
                 message: "no command given — try `serve`, `token` or `--help`".into(),
                 code: 2,
@@ -277,7 +290,7 @@ fn require_master(state: &AppState) -> Result<(), CliError> {
     match status.error {
         Some(e) => Err(CliError {
             message: e,
-            code: 1,
+            code: EXIT_KEYCHAIN,
         }),
         None => {
             if status.generated {
@@ -318,6 +331,8 @@ fn serve(setup: Setup, args: ServeArgs, invocation: &str) -> Result<ExitCode, Cl
         // start-up stuck there): from now on a signal shuts down gracefully.
         let shutdown = shutdown_signal();
         let server = server::start(state.clone(), args.allow_remote).await?;
+        // A master changed in the keychain behind our back is picked up within seconds.
+        tokio::spawn(state.clone().watch_master(MASTER_CHECK_INTERVAL));
         let urls: Vec<String> = server.addrs().iter().map(|a| format!("http://{a}")).collect();
         let port = server.port();
         eprintln!("PawKey {} listening on {}", crate::VERSION, urls.join(" and "));
@@ -333,37 +348,6 @@ fn serve(setup: Setup, args: ServeArgs, invocation: &str) -> Result<ExitCode, Cl
         server.run_until(shutdown).await;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Completes on Ctrl+C or SIGTERM. The handlers are installed when this is called, not when
-/// the future is first polled, so a signal that arrives in between is not left to the
-/// default action, which would end the process without a graceful shutdown. Call it inside
-/// a Tokio runtime.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{Signal, SignalKind, signal};
-        let interrupt = signal(SignalKind::interrupt());
-        let terminate = signal(SignalKind::terminate());
-        let wait = |s: std::io::Result<Signal>| async move {
-            match s {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        async move {
-            tokio::select! {
-                () = wait(interrupt) => {},
-                () = wait(terminate) => {},
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    async {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 fn token(
@@ -384,64 +368,6 @@ fn token(
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn read_stdin_token(prompt: &str) -> Result<String, CliError> {
-    let mut line = String::new();
-    if std::io::stdin().is_terminal() {
-        // Echo goes off before the prompt shows, so nothing typed after it is displayed
-        // (nor left in the scrollback); it comes back when this guard drops.
-        let _echo_off = EchoOff::new();
-        eprintln!("{prompt}");
-        std::io::stdin().lock().read_line(&mut line)?;
-    } else {
-        std::io::stdin()
-            .lock()
-            .take(64 * 1024)
-            .read_to_string(&mut line)?;
-    }
-    Ok(line)
-}
-
-/// Terminal echo on stdin switched off until this is dropped (also on an error return).
-#[cfg(unix)]
-struct EchoOff(rustix::termios::Termios);
-
-#[cfg(unix)]
-impl EchoOff {
-    /// `None` when stdin is not a terminal whose echo could be switched off.
-    fn new() -> Option<Self> {
-        use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
-        let stdin = std::io::stdin();
-        let saved = tcgetattr(&stdin).ok()?;
-        let mut quiet = saved.clone();
-        quiet.local_modes.remove(LocalModes::ECHO);
-        // Keep the newline visible so the prompt does not look stuck.
-        quiet.local_modes.insert(LocalModes::ECHONL);
-        tcsetattr(&stdin, OptionalActions::Flush, &quiet).ok()?;
-        Some(Self(saved))
-    }
-}
-
-#[cfg(unix)]
-impl Drop for EchoOff {
-    fn drop(&mut self) {
-        let _ = rustix::termios::tcsetattr(
-            std::io::stdin(),
-            rustix::termios::OptionalActions::Now,
-            &self.0,
-        );
-    }
-}
-
-#[cfg(not(unix))]
-struct EchoOff;
-
-#[cfg(not(unix))]
-impl EchoOff {
-    fn new() -> Option<Self> {
-        None
-    }
 }
 
 fn verify(setup: Setup, token: &str) -> Result<ExitCode, CliError> {
@@ -474,88 +400,6 @@ fn verify(setup: Setup, token: &str) -> Result<ExitCode, CliError> {
             Ok(ExitCode::FAILURE)
         }
     }
-}
-
-const RUNNING_SERVER_NOTE: &str = "A PawKey server or app that is already running keeps the old token until it restarts; \
-     rotate or import in the running app (or POST /api/token/regenerate) to switch it at once.";
-
-fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, CliError> {
-    match action {
-        MasterCommand::Show => {
-            // Only reads: showing the master must never create one behind the user's back.
-            match setup.store.load()? {
-                Some(master) => println!("{}", master.expose()),
-                None => {
-                    return Err(CliError {
-                        message: format!(
-                            "no master token stored yet in the {} — run `{prog} serve` or `{prog} master rotate` to create one, or `{prog} master import` to store yours",
-                            setup.store.location(),
-                            prog = program_name()
-                        ),
-                        code: 1,
-                    });
-                }
-            }
-        }
-        MasterCommand::Rotate => {
-            let fresh = MasterToken::generate()?;
-            setup.store.save(&fresh).map_err(|e| CliError {
-                message: format!("{e}\nThe master token was not changed."),
-                code: 1,
-            })?;
-            AuditLog::with_file_sync(&setup.paths.data_dir).record_master_change(
-                AuditEvent::Rotate,
-                MintSource::Cli,
-                &fresh,
-            );
-            eprintln!(
-                "Rotated the master token in the {}. Every session token minted before is now invalid.\n{RUNNING_SERVER_NOTE}",
-                setup.store.location()
-            );
-        }
-        MasterCommand::Import { from_pocketpaw } => {
-            let text = if from_pocketpaw {
-                let path = pocketpaw_token_path()?;
-                std::fs::read_to_string(&path).map_err(|e| CliError {
-                    message: format!(
-                        "cannot read PocketPaw's token file {}: {e} — is PocketPaw installed for this user? Otherwise pipe the token in: `pawkey master import < file`",
-                        path.display()
-                    ),
-                    code: 1,
-                })?
-            } else {
-                read_stdin_token("Paste the master token and press Enter:")?
-            };
-            let token = MasterToken::parse(text).map_err(|e| CliError {
-                message: format!("not imported: {e}"),
-                code: 1,
-            })?;
-            setup.store.save(&token).map_err(|e| CliError {
-                message: format!("{e}\nThe master token was not changed."),
-                code: 1,
-            })?;
-            AuditLog::with_file_sync(&setup.paths.data_dir).record_master_change(
-                AuditEvent::Import,
-                MintSource::Cli,
-                &token,
-            );
-            eprintln!(
-                "Imported the master token into the {}. Session tokens minted before are now invalid.\n{RUNNING_SERVER_NOTE}",
-                setup.store.location()
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `~/.pocketpaw/access_token`.
-pub fn pocketpaw_token_path() -> Result<PathBuf, CliError> {
-    directories::BaseDirs::new()
-        .map(|d| d.home_dir().join(".pocketpaw").join("access_token"))
-        .ok_or_else(|| CliError {
-            message: "cannot find the home directory".into(),
-            code: 1,
-        })
 }
 
 fn status(setup: Setup) -> Result<ExitCode, CliError> {
