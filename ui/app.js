@@ -118,7 +118,10 @@ function renderStatus(status) {
     $("master-text").textContent = boot.state === "failed" ? "Not available" : "Opening the keychain…";
   } else if (master.ok) {
     masterItem.dataset.state = "ok";
-    $("master-text").textContent = `${keychainName(master.location)} — OK`;
+    const changed = master.changed_in_store_at
+      ? ` — changed in the keychain at ${new Date(master.changed_in_store_at * 1000).toLocaleTimeString()}; now in use`
+      : "";
+    $("master-text").textContent = `${keychainName(master.location)} — OK${changed}`;
   } else {
     masterItem.dataset.state = "error";
     $("master-text").textContent = `${keychainName(master.location)} — error`;

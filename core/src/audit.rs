@@ -47,6 +47,8 @@ pub enum MintSource {
     Tray,
     /// An access request (`POST /api/auth/request`) a person approved.
     Approval,
+    /// The master-token store itself: a change made there outside PawKey.
+    Store,
 }
 
 /// One recorded mint.
@@ -75,6 +77,15 @@ pub enum AuditEvent {
     Rotate,
     /// A master token was imported (e.g. PocketPaw's).
     Import,
+    /// The master token changed in its store behind PawKey's back (another tool, a second
+    /// PawKey) and the running server switched to it.
+    External,
+    /// A browser asked for access (`POST /api/auth/request`).
+    Request,
+    /// A person approved an access request (its token is recorded as a mint too).
+    Approve,
+    /// A person denied an access request.
+    Deny,
 }
 
 impl AuditEvent {
@@ -93,6 +104,9 @@ pub struct AuditRecord {
     /// When, who and the fingerprint (of the token minted, or of the new master token).
     #[serde(flatten)]
     pub entry: AuditEntry,
+    /// The user code of an access request (request, approve and deny lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_code: Option<String>,
 }
 
 /// How entries reach the file.
@@ -182,6 +196,7 @@ impl AuditLog {
         self.to_file(AuditRecord {
             event: AuditEvent::Mint,
             entry: entry.clone(),
+            user_code: None,
         });
         // No subscribers is fine.
         let _ = self.inner.events.send(entry);
@@ -205,6 +220,31 @@ impl AuditLog {
                 expires_at: 0,
                 fingerprint: crate::token::fingerprint(master.expose()),
             },
+            user_code: None,
+        });
+    }
+
+    /// Records an access request being opened, approved or denied (`event`), decided
+    /// through `source`, for the requester at `peer`. Goes to the file alone. The
+    /// fingerprint field is empty: a request carries no token.
+    pub fn record_access(
+        &self,
+        event: AuditEvent,
+        source: MintSource,
+        user_code: &str,
+        peer: Option<String>,
+        expires_at: u64,
+    ) {
+        self.to_file(AuditRecord {
+            event,
+            entry: AuditEntry {
+                minted_at: crate::state::now_unix(),
+                source,
+                client: peer,
+                expires_at,
+                fingerprint: String::new(),
+            },
+            user_code: Some(user_code.to_owned()),
         });
     }
 

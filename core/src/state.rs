@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::approval::{ApprovalError, Approvals, Pending};
+use crate::approval::{ApprovalError, Approvals, Opened, Pending};
 use crate::audit::{AuditEntry, AuditEvent, AuditLog, MintSource};
 use crate::config::{Config, MAX_TTL_HOURS};
 use crate::limiter::FailureLimiter;
@@ -58,6 +58,14 @@ pub enum MintError {
     MasterUnavailable(StoreError),
 }
 
+/// A change of the master token this process did not make itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MasterChanged {
+    /// Another tool (or a second PawKey) stored a new master; this process switched to it.
+    InStore,
+}
+
 /// Why an access request could not be approved.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApproveError {
@@ -91,6 +99,9 @@ pub struct MasterStatus {
     pub error: Option<String>,
     /// True when the token was created by PawKey on this start (first run).
     pub generated: bool,
+    /// When (Unix seconds) the master last changed in its store behind PawKey's back and
+    /// PawKey switched to it, if it did since start.
+    pub changed_in_store_at: Option<u64>,
 }
 
 enum MasterSlot {
@@ -125,6 +136,8 @@ struct Inner {
     write_lock: tokio::sync::Mutex<()>,
     listening_port: std::sync::atomic::AtomicU16,
     approvals: Approvals,
+    master_events: tokio::sync::broadcast::Sender<MasterChanged>,
+    changed_in_store_at: std::sync::atomic::AtomicU64,
 }
 
 /// Builds an [`AppState`].
@@ -179,6 +192,8 @@ impl AppStateBuilder {
                 write_lock: tokio::sync::Mutex::new(()),
                 listening_port: port.into(),
                 approvals: self.approvals,
+                master_events: tokio::sync::broadcast::channel(8).0,
+                changed_in_store_at: 0.into(),
             }),
         }
     }
@@ -272,6 +287,14 @@ impl AppState {
 
     /// Where the master token lives and whether it is usable.
     pub fn master_status(&self) -> MasterStatus {
+        let changed_in_store_at = match self
+            .inner
+            .changed_in_store_at
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            0 => None,
+            t => Some(t),
+        };
         let location = self.inner.store.location();
         let generated = self
             .inner
@@ -283,12 +306,14 @@ impl AppState {
                 ok: true,
                 error: None,
                 generated,
+                changed_in_store_at,
             },
             MasterSlot::Unavailable(e) => MasterStatus {
                 location,
                 ok: false,
                 error: Some(e.to_string()),
                 generated,
+                changed_in_store_at,
             },
         }
     }
@@ -375,13 +400,41 @@ impl AppState {
         &self.inner.approvals
     }
 
-    /// Approves the waiting access request with `user_code`: mints
+    /// Opens an access request from `peer` for a token of `ttl_hours` (already checked with
+    /// [`AppState::ttl_hours`]), and records it in the audit log.
+    pub fn request_access(
+        &self,
+        client: Option<String>,
+        origin: Option<String>,
+        peer: IpAddr,
+        ttl_hours: u32,
+    ) -> Result<Opened, ApprovalError> {
+        let opened = self.inner.approvals.open(
+            client,
+            origin,
+            peer,
+            ttl_hours,
+            std::time::Instant::now(),
+        )?;
+        self.inner.audit.record_access(
+            AuditEvent::Request,
+            MintSource::Http,
+            &opened.user_code,
+            Some(peer.to_string()),
+            now_unix().saturating_add(opened.expires_in),
+        );
+        Ok(opened)
+    }
+
+    /// Approves the waiting access request with `user_code`, decided through `via`: mints
     /// its token, with the requested lifetime or a shorter `ttl_hours`, for the
-    /// requester's next poll. The mint is audited with the requester's address.
+    /// requester's next poll. The decision and the mint (for the requester's address) go
+    /// to the audit log.
     pub fn approve(
         &self,
         user_code: &str,
         ttl_hours: Option<i64>,
+        via: MintSource,
     ) -> Result<(Pending, Minted), ApproveError> {
         let (pending, minted) = self.inner.approvals.approve(
             user_code,
@@ -393,7 +446,31 @@ impl AppState {
                 Ok::<_, MintError>((m.token.clone(), m.expires_at, m))
             },
         )??;
+        self.inner.audit.record_access(
+            AuditEvent::Approve,
+            via,
+            &pending.user_code,
+            Some(pending.peer.clone()),
+            minted.expires_at,
+        );
         Ok((pending, minted))
+    }
+
+    /// Denies the waiting access request with `user_code`, decided through `via`; recorded
+    /// in the audit log.
+    pub fn deny(&self, user_code: &str, via: MintSource) -> Result<Pending, ApprovalError> {
+        let pending = self
+            .inner
+            .approvals
+            .deny(user_code, std::time::Instant::now())?;
+        self.inner.audit.record_access(
+            AuditEvent::Deny,
+            via,
+            &pending.user_code,
+            Some(pending.peer.clone()),
+            0,
+        );
+        Ok(pending)
     }
 
     /// Verifies a session token against the current master token; returns its expiry. A
@@ -481,11 +558,63 @@ impl AppState {
         Ok(token)
     }
 
-    /// Blocking form of `rotate`/`import` for the CLI, which has no runtime.
-    pub fn replace_master_blocking(&self, token: MasterToken) -> Result<(), StoreError> {
-        self.inner.store.save(&token)?;
-        self.set_slot(MasterSlot::ready(token));
-        Ok(())
+    /// Reads the store and, if it holds another master than the one in use (changed
+    /// behind PawKey's back by another tool or a second PawKey), switches to it: the audit
+    /// log records the change and [`AppState::subscribe_master`] announces it. A failed
+    /// read keeps the master in use. Blocking: call from a blocking thread.
+    pub fn sync_master_from_store(&self) -> Result<bool, StoreError> {
+        let Some(stored) = self.inner.store.load()? else {
+            return Ok(false);
+        };
+        let same = match &*self.slot() {
+            MasterSlot::Ready { master, .. } => master.matches(stored.expose()),
+            MasterSlot::Unavailable(_) => false,
+        };
+        if same {
+            return Ok(false);
+        }
+        self.set_slot(MasterSlot::ready(stored.clone()));
+        self.inner
+            .generated
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.inner
+            .changed_in_store_at
+            .store(now_unix(), std::sync::atomic::Ordering::Relaxed);
+        self.inner
+            .audit
+            .record_master_change(AuditEvent::External, MintSource::Store, &stored);
+        tracing::info!(
+            "the master token changed in the {}; now using the new one",
+            self.inner.store.location()
+        );
+        let _ = self.inner.master_events.send(MasterChanged::InStore);
+        Ok(true)
+    }
+
+    /// Checks the store every `every` (see [`AppState::sync_master_from_store`]) until the
+    /// runtime shuts down. Spawn it next to the server.
+    pub async fn watch_master(self, every: std::time::Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            // Not while this process itself is replacing the master.
+            let Ok(_guard) = self.inner.write_lock.try_lock() else {
+                continue;
+            };
+            let state = self.clone();
+            match tokio::task::spawn_blocking(move || state.sync_master_from_store()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::debug!("could not re-read the master token: {e}"),
+                Err(e) => tracing::debug!("master token check did not finish: {e}"),
+            }
+        }
+    }
+
+    /// Announces master changes this state did not make itself.
+    pub fn subscribe_master(&self) -> tokio::sync::broadcast::Receiver<MasterChanged> {
+        self.inner.master_events.subscribe()
     }
 
     /// Reads the store again (after the keychain was unlocked or started). Blocking.

@@ -17,7 +17,17 @@ use super::auth::{ClientIp, MasterAuth};
 use super::error::{ApiError, ErrorBody};
 use super::routes::{OptionalJson, session_cookie, whole_number};
 use crate::approval::{ApprovalError, Opened, Pending, Poll};
+use crate::audit::MintSource;
 use crate::state::{AppState, ApproveError};
+
+/// Who the holder of the master says it is, for the audit log: `pawkeyd` sends
+/// `X-PawKey-Source: cli`; anything else is HTTP.
+pub(crate) fn source(headers: &HeaderMap) -> MintSource {
+    match headers.get("x-pawkey-source").map(|v| v.as_bytes()) {
+        Some(b"cli") => MintSource::Cli,
+        _ => MintSource::Http,
+    }
+}
 
 impl From<ApprovalError> for ApiError {
     fn from(e: ApprovalError) -> Self {
@@ -81,9 +91,7 @@ pub async fn open(
         .get(ORIGIN)
         .and_then(|o| o.to_str().ok())
         .map(str::to_owned);
-    let opened = state
-        .approvals()
-        .open(body.client, origin, ip, ttl, Instant::now())?;
+    let opened = state.request_access(body.client, origin, ip, ttl)?;
     tracing::info!(
         user_code = %opened.user_code,
         %ip,
@@ -234,11 +242,12 @@ pub struct Decision {
 pub async fn approve(
     State(state): State<AppState>,
     _: MasterAuth,
+    headers: HeaderMap,
     Path(user_code): Path<String>,
     OptionalJson(body): OptionalJson<ApproveRequest>,
 ) -> Result<Json<Decision>, ApiError> {
     let ttl = body.and_then(|b| b.ttl_hours);
-    let (pending, minted) = state.approve(&user_code, ttl)?;
+    let (pending, minted) = state.approve(&user_code, ttl, source(&headers))?;
     tracing::info!(user_code = %pending.user_code, "access request approved");
     Ok(Json(Decision {
         user_code: pending.user_code,
@@ -265,9 +274,10 @@ pub async fn approve(
 pub async fn deny(
     State(state): State<AppState>,
     _: MasterAuth,
+    headers: HeaderMap,
     Path(user_code): Path<String>,
 ) -> Result<Json<Decision>, ApiError> {
-    let pending = state.approvals().deny(&user_code, Instant::now())?;
+    let pending = state.deny(&user_code, source(&headers))?;
     tracing::info!(user_code = %pending.user_code, "access request denied");
     Ok(Json(Decision {
         user_code: pending.user_code,

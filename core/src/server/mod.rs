@@ -58,12 +58,13 @@ const ACCEPT_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 /// `/api/v1`). Full paths rather than `nest`, so a request is routed once and its URI is
 /// never rewritten.
 fn api(mut router: Router<AppState>, prefix: &str) -> Router<AppState> {
-    let routes: [(&str, axum::routing::MethodRouter<AppState>); 13] = [
+    let routes: [(&str, axum::routing::MethodRouter<AppState>); 14] = [
         ("/auth/session", post(routes::create_session)),
         ("/auth/verify", get(routes::verify)),
         ("/auth/login", post(routes::login)),
         ("/auth/logout", post(routes::logout)),
         ("/token/regenerate", post(routes::regenerate)),
+        ("/token/import", post(routes::import)),
         ("/health", get(routes::health)),
         ("/qr", get(qr::qr)),
         ("/auth/request", post(approval::open)),

@@ -24,6 +24,7 @@ use crate::state::AppState;
         routes::login,
         routes::logout,
         routes::regenerate,
+        routes::import,
         routes::health,
         openapi_json,
         super::qr::qr,

@@ -294,13 +294,68 @@ pub struct RegenerateResponse {
 pub async fn regenerate(
     State(state): State<AppState>,
     _: MasterAuth,
+    headers: HeaderMap,
 ) -> Result<Json<RegenerateResponse>, ApiError> {
-    match state.rotate().await {
+    match state.rotate_by(super::approval::source(&headers)).await {
         Ok(new) => Ok(Json(RegenerateResponse {
             token: new.expose().to_owned(),
         })),
         Err(e) => Err(ApiError::Unavailable(format!(
             "Could not store a new master token ({e}); the current master token is still valid"
+        ))),
+    }
+}
+
+/// Body of `POST /api/token/import`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRequest {
+    /// The master token to use from now on (16–512 printable ASCII characters).
+    pub token: String,
+}
+
+/// Result of an import.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportResponse {
+    /// First 12 hex characters of the new master token's SHA-256.
+    pub fingerprint: String,
+}
+
+/// Replace the master token with one you already have (needs the current master token):
+/// stored in the keychain first, then used at once; every session token minted before is
+/// revoked. `pawkeyd master import` calls this when a server is running.
+#[utoipa::path(
+    post,
+    path = "/api/token/import",
+    tag = "token",
+    request_body(content = ImportRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Imported; every earlier session token is revoked", body = ImportResponse),
+        (status = 401, description = "Missing or wrong current master token", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "The new token is not an acceptable master token", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        (status = 503, description = "The keychain refused the new token; the old one is still valid", body = ErrorBody),
+    ),
+    security(("master_token" = []))
+)]
+pub async fn import(
+    State(state): State<AppState>,
+    _: MasterAuth,
+    headers: HeaderMap,
+    RequiredJson(body): RequiredJson<ImportRequest>,
+) -> Result<Json<ImportResponse>, ApiError> {
+    let token = crate::secret::MasterToken::parse(body.token)
+        .map_err(|e| ApiError::Unprocessable(format!("Not imported: {e}")))?;
+    match state
+        .import_by(token, super::approval::source(&headers))
+        .await
+    {
+        Ok(new) => Ok(Json(ImportResponse {
+            fingerprint: crate::token::fingerprint(new.expose()),
+        })),
+        Err(e) => Err(ApiError::Unavailable(format!(
+            "Could not store the new master token ({e}); the current master token is still valid"
         ))),
     }
 }
