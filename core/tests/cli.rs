@@ -333,7 +333,7 @@ fn master_token_file_must_be_private_and_is_never_written() {
             &[&["--master-token-file", &path][..], &args[..]].concat(),
             None,
         );
-        assert_eq!(run.code, Some(1), "{args:?}: {run:?}");
+        assert_eq!(run.code, Some(3), "{args:?}: {run:?}");
         assert!(
             run.stderr
                 .contains("its mode is 0644, readable by other users")
@@ -364,7 +364,7 @@ fn master_token_file_must_be_private_and_is_never_written() {
 
     // Never written: rotation is refused and says why; the file is unchanged.
     let run = p.run(&["--master-token-file", &path, "master", "rotate"], None);
-    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(run.code, Some(3), "{run:?}");
     assert!(run.stderr.contains("which PawKey never writes"), "{run:?}");
     assert!(
         run.stderr.contains("The master token was not changed."),
@@ -390,7 +390,7 @@ fn a_bad_config_file_is_named_with_line_and_field_and_left_untouched() {
         let modified = std::fs::metadata(&config).unwrap().modified().unwrap();
         for args in [&["status"][..], &["token"], &["serve", "--port", "0"]] {
             let run = p.run(args, None);
-            assert_eq!(run.code, Some(1), "{text:?} {args:?}: {run:?}");
+            assert_eq!(run.code, Some(5), "{text:?} {args:?}: {run:?}");
             let e = &run.stderr;
             assert!(e.contains(&config.display().to_string()), "{text:?}: {e}");
             assert!(e.contains(&format!("field `{field}`")), "{text:?}: {e}");
@@ -730,7 +730,7 @@ fn an_unusable_keychain_entry_is_reported_and_never_overwritten() {
         &["serve", "--port", "0"],
     ] {
         let run = p.run(args, None);
-        assert_eq!(run.code, Some(1), "{args:?}: {run:?}");
+        assert_eq!(run.code, Some(3), "{args:?}: {run:?}");
         assert!(
             run.stderr.contains("the stored master token is unusable")
                 && run.stderr.contains("master import"),

@@ -692,12 +692,13 @@ async fn health_is_public_and_says_only_status_and_version() {
 }
 
 /// Every route, as (method, path under /api).
-const ROUTES: [(&str, &str); 13] = [
+const ROUTES: [(&str, &str); 14] = [
     ("post", "/auth/session"),
     ("get", "/auth/verify"),
     ("post", "/auth/login"),
     ("post", "/auth/logout"),
     ("post", "/token/regenerate"),
+    ("post", "/token/import"),
     ("get", "/health"),
     ("get", "/openapi.json"),
     ("get", "/qr"),
