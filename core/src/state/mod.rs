@@ -10,8 +10,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::approval::{ApprovalError, Approvals, Opened, Pending};
-use crate::audit::{AuditEntry, AuditEvent, AuditLog, MintSource};
+mod access;
+mod master;
+
+pub use access::ApproveError;
+pub use master::MasterChanged;
+
+use crate::approval::Approvals;
+use crate::audit::{AuditEntry, AuditLog, MintSource};
 use crate::config::{Config, MAX_TTL_HOURS};
 use crate::limiter::FailureLimiter;
 use crate::secret::MasterToken;
@@ -56,25 +62,6 @@ pub enum MintError {
     /// The master token could not be loaded at start-up.
     #[error("no master token: {0}")]
     MasterUnavailable(StoreError),
-}
-
-/// A change of the master token this process did not make itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MasterChanged {
-    /// Another tool (or a second PawKey) stored a new master; this process switched to it.
-    InStore,
-}
-
-/// Why an access request could not be approved.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ApproveError {
-    /// No such waiting request, or a longer lifetime than requested.
-    #[error(transparent)]
-    Approval(#[from] ApprovalError),
-    /// The token could not be minted.
-    #[error(transparent)]
-    Mint(#[from] MintError),
 }
 
 /// Why a session token was not accepted.
@@ -395,84 +382,6 @@ impl AppState {
         })
     }
 
-    /// The access requests waiting for a person's decision.
-    pub fn approvals(&self) -> &Approvals {
-        &self.inner.approvals
-    }
-
-    /// Opens an access request from `peer` for a token of `ttl_hours` (already checked with
-    /// [`AppState::ttl_hours`]), and records it in the audit log.
-    pub fn request_access(
-        &self,
-        client: Option<String>,
-        origin: Option<String>,
-        peer: IpAddr,
-        ttl_hours: u32,
-    ) -> Result<Opened, ApprovalError> {
-        let opened = self.inner.approvals.open(
-            client,
-            origin,
-            peer,
-            ttl_hours,
-            std::time::Instant::now(),
-        )?;
-        self.inner.audit.record_access(
-            AuditEvent::Request,
-            MintSource::Http,
-            &opened.user_code,
-            Some(peer.to_string()),
-            now_unix().saturating_add(opened.expires_in),
-        );
-        Ok(opened)
-    }
-
-    /// Approves the waiting access request with `user_code`, decided through `via`: mints
-    /// its token, with the requested lifetime or a shorter `ttl_hours`, for the
-    /// requester's next poll. The decision and the mint (for the requester's address) go
-    /// to the audit log.
-    pub fn approve(
-        &self,
-        user_code: &str,
-        ttl_hours: Option<i64>,
-        via: MintSource,
-    ) -> Result<(Pending, Minted), ApproveError> {
-        let (pending, minted) = self.inner.approvals.approve(
-            user_code,
-            ttl_hours,
-            std::time::Instant::now(),
-            |request, ttl| {
-                let peer = request.peer.parse().ok();
-                let m = self.mint(Some(i64::from(ttl)), None, MintSource::Approval, peer)?;
-                Ok::<_, MintError>((m.token.clone(), m.expires_at, m))
-            },
-        )??;
-        self.inner.audit.record_access(
-            AuditEvent::Approve,
-            via,
-            &pending.user_code,
-            Some(pending.peer.clone()),
-            minted.expires_at,
-        );
-        Ok((pending, minted))
-    }
-
-    /// Denies the waiting access request with `user_code`, decided through `via`; recorded
-    /// in the audit log.
-    pub fn deny(&self, user_code: &str, via: MintSource) -> Result<Pending, ApprovalError> {
-        let pending = self
-            .inner
-            .approvals
-            .deny(user_code, std::time::Instant::now())?;
-        self.inner.audit.record_access(
-            AuditEvent::Deny,
-            via,
-            &pending.user_code,
-            Some(pending.peer.clone()),
-            0,
-        );
-        Ok(pending)
-    }
-
     /// Verifies a session token against the current master token; returns its expiry. A
     /// token whose expiry lies further out than the configured longest lifetime (plus
     /// [`CLOCK_SKEW_SECONDS`]) is refused even with a good MAC: PawKey never minted it.
@@ -503,134 +412,6 @@ impl AppState {
             MasterSlot::Ready { master, .. } => Ok(master.clone()),
             MasterSlot::Unavailable(e) => Err(e.clone()),
         }
-    }
-
-    /// Replaces the master token with a new random one. The new token is written to the
-    /// store first; if that fails, the old one stays in force. Every session token minted
-    /// before is revoked. Recorded in the audit log as a rotation over HTTP (this is what
-    /// `POST /api/token/regenerate` calls); other front ends use [`AppState::rotate_by`].
-    pub async fn rotate(&self) -> Result<MasterToken, StoreError> {
-        self.rotate_by(MintSource::Http).await
-    }
-
-    /// [`AppState::rotate`], recorded in the audit log as asked by `source`.
-    pub async fn rotate_by(&self, source: MintSource) -> Result<MasterToken, StoreError> {
-        let fresh = MasterToken::generate()
-            .map_err(|e| StoreError::Keychain(format!("the OS random generator failed: {e}")))?;
-        self.replace_master(fresh, AuditEvent::Rotate, source).await
-    }
-
-    /// Replaces the master token with an imported one (same guarantees as `rotate`),
-    /// recorded in the audit log as an import from the window.
-    pub async fn import(&self, token: MasterToken) -> Result<MasterToken, StoreError> {
-        self.import_by(token, MintSource::Window).await
-    }
-
-    /// [`AppState::import`], recorded in the audit log as asked by `source`.
-    pub async fn import_by(
-        &self,
-        token: MasterToken,
-        source: MintSource,
-    ) -> Result<MasterToken, StoreError> {
-        self.replace_master(token, AuditEvent::Import, source).await
-    }
-
-    async fn replace_master(
-        &self,
-        token: MasterToken,
-        event: AuditEvent,
-        source: MintSource,
-    ) -> Result<MasterToken, StoreError> {
-        let _guard = self.inner.write_lock.lock().await;
-        let store = self.inner.store.clone();
-        let to_store = token.clone();
-        tokio::task::spawn_blocking(move || store.save(&to_store))
-            .await
-            .map_err(|e| {
-                StoreError::Keychain(format!("the keychain call did not finish: {e}"))
-            })??;
-        self.set_slot(MasterSlot::ready(token.clone()));
-        self.inner
-            .generated
-            .store(false, std::sync::atomic::Ordering::Relaxed);
-        // Only once it is stored: a refused change is not recorded.
-        self.inner.audit.record_master_change(event, source, &token);
-        Ok(token)
-    }
-
-    /// Reads the store and, if it holds another master than the one in use (changed
-    /// behind PawKey's back by another tool or a second PawKey), switches to it: the audit
-    /// log records the change and [`AppState::subscribe_master`] announces it. A failed
-    /// read keeps the master in use. Blocking: call from a blocking thread.
-    pub fn sync_master_from_store(&self) -> Result<bool, StoreError> {
-        let Some(stored) = self.inner.store.load()? else {
-            return Ok(false);
-        };
-        let same = match &*self.slot() {
-            MasterSlot::Ready { master, .. } => master.matches(stored.expose()),
-            MasterSlot::Unavailable(_) => false,
-        };
-        if same {
-            return Ok(false);
-        }
-        self.set_slot(MasterSlot::ready(stored.clone()));
-        self.inner
-            .generated
-            .store(false, std::sync::atomic::Ordering::Relaxed);
-        self.inner
-            .changed_in_store_at
-            .store(now_unix(), std::sync::atomic::Ordering::Relaxed);
-        self.inner
-            .audit
-            .record_master_change(AuditEvent::External, MintSource::Store, &stored);
-        tracing::info!(
-            "the master token changed in the {}; now using the new one",
-            self.inner.store.location()
-        );
-        let _ = self.inner.master_events.send(MasterChanged::InStore);
-        Ok(true)
-    }
-
-    /// Checks the store every `every` (see [`AppState::sync_master_from_store`]) until the
-    /// runtime shuts down. Spawn it next to the server.
-    pub async fn watch_master(self, every: std::time::Duration) {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticks.tick().await;
-        loop {
-            ticks.tick().await;
-            // Not while this process itself is replacing the master.
-            let Ok(_guard) = self.inner.write_lock.try_lock() else {
-                continue;
-            };
-            let state = self.clone();
-            match tokio::task::spawn_blocking(move || state.sync_master_from_store()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::debug!("could not re-read the master token: {e}"),
-                Err(e) => tracing::debug!("master token check did not finish: {e}"),
-            }
-        }
-    }
-
-    /// Announces master changes this state did not make itself.
-    pub fn subscribe_master(&self) -> tokio::sync::broadcast::Receiver<MasterChanged> {
-        self.inner.master_events.subscribe()
-    }
-
-    /// Reads the store again (after the keychain was unlocked or started). Blocking.
-    pub fn reload_master(&self) -> MasterStatus {
-        let (slot, generated) = load_or_create(self.inner.store.as_ref());
-        if let MasterSlot::Ready { .. } = slot {
-            self.set_slot(slot);
-            self.inner
-                .generated
-                .store(generated, std::sync::atomic::Ordering::Relaxed);
-        } else if let MasterSlot::Ready { .. } = &*self.slot() {
-            // Keep a working cached token rather than replace it with an error.
-        } else {
-            self.set_slot(slot);
-        }
-        self.master_status()
     }
 
     /// Validates and saves settings to the config file, then applies them.

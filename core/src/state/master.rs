@@ -1,0 +1,147 @@
+//! Changing the master token: rotation and import (stored first, then used), and
+//! following changes made in the store behind this process's back.
+
+use serde::Serialize;
+
+use super::{AppState, MasterSlot, MasterStatus, load_or_create, now_unix};
+use crate::audit::{AuditEvent, MintSource};
+use crate::secret::MasterToken;
+use crate::store::StoreError;
+
+/// A change of the master token this process did not make itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MasterChanged {
+    /// Another tool (or a second PawKey) stored a new master; this process switched to it.
+    InStore,
+}
+
+impl AppState {
+    /// Replaces the master token with a new random one. The new token is written to the
+    /// store first; if that fails, the old one stays in force. Every session token minted
+    /// before is revoked. Recorded in the audit log as a rotation over HTTP (this is what
+    /// `POST /api/token/regenerate` calls); other front ends use [`AppState::rotate_by`].
+    pub async fn rotate(&self) -> Result<MasterToken, StoreError> {
+        self.rotate_by(MintSource::Http).await
+    }
+
+    /// [`AppState::rotate`], recorded in the audit log as asked by `source`.
+    pub async fn rotate_by(&self, source: MintSource) -> Result<MasterToken, StoreError> {
+        let fresh = MasterToken::generate()
+            .map_err(|e| StoreError::Keychain(format!("the OS random generator failed: {e}")))?;
+        self.replace_master(fresh, AuditEvent::Rotate, source).await
+    }
+
+    /// Replaces the master token with an imported one (same guarantees as `rotate`),
+    /// recorded in the audit log as an import from the window.
+    pub async fn import(&self, token: MasterToken) -> Result<MasterToken, StoreError> {
+        self.import_by(token, MintSource::Window).await
+    }
+
+    /// [`AppState::import`], recorded in the audit log as asked by `source`.
+    pub async fn import_by(
+        &self,
+        token: MasterToken,
+        source: MintSource,
+    ) -> Result<MasterToken, StoreError> {
+        self.replace_master(token, AuditEvent::Import, source).await
+    }
+
+    async fn replace_master(
+        &self,
+        token: MasterToken,
+        event: AuditEvent,
+        source: MintSource,
+    ) -> Result<MasterToken, StoreError> {
+        let _guard = self.inner.write_lock.lock().await;
+        let store = self.inner.store.clone();
+        let to_store = token.clone();
+        tokio::task::spawn_blocking(move || store.save(&to_store))
+            .await
+            .map_err(|e| {
+                StoreError::Keychain(format!("the keychain call did not finish: {e}"))
+            })??;
+        self.set_slot(MasterSlot::ready(token.clone()));
+        self.inner
+            .generated
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        // Only once it is stored: a refused change is not recorded.
+        self.inner.audit.record_master_change(event, source, &token);
+        Ok(token)
+    }
+
+    /// Reads the store and, if it holds another master than the one in use (changed
+    /// behind PawKey's back by another tool or a second PawKey), switches to it: the audit
+    /// log records the change and [`AppState::subscribe_master`] announces it. A failed
+    /// read keeps the master in use. Blocking: call from a blocking thread.
+    pub fn sync_master_from_store(&self) -> Result<bool, StoreError> {
+        let Some(stored) = self.inner.store.load()? else {
+            return Ok(false);
+        };
+        let same = match &*self.slot() {
+            MasterSlot::Ready { master, .. } => master.matches(stored.expose()),
+            MasterSlot::Unavailable(_) => false,
+        };
+        if same {
+            return Ok(false);
+        }
+        self.set_slot(MasterSlot::ready(stored.clone()));
+        self.inner
+            .generated
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.inner
+            .changed_in_store_at
+            .store(now_unix(), std::sync::atomic::Ordering::Relaxed);
+        self.inner
+            .audit
+            .record_master_change(AuditEvent::External, MintSource::Store, &stored);
+        tracing::info!(
+            "the master token changed in the {}; now using the new one",
+            self.inner.store.location()
+        );
+        let _ = self.inner.master_events.send(MasterChanged::InStore);
+        Ok(true)
+    }
+
+    /// Checks the store every `every` (see [`AppState::sync_master_from_store`]) until the
+    /// runtime shuts down. Spawn it next to the server.
+    pub async fn watch_master(self, every: std::time::Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            // Not while this process itself is replacing the master.
+            let Ok(_guard) = self.inner.write_lock.try_lock() else {
+                continue;
+            };
+            let state = self.clone();
+            match tokio::task::spawn_blocking(move || state.sync_master_from_store()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::debug!("could not re-read the master token: {e}"),
+                Err(e) => tracing::debug!("master token check did not finish: {e}"),
+            }
+        }
+    }
+
+    /// Announces master changes this state did not make itself.
+    pub fn subscribe_master(&self) -> tokio::sync::broadcast::Receiver<MasterChanged> {
+        self.inner.master_events.subscribe()
+    }
+
+    /// Reads the store again (after the keychain was unlocked or started). Blocking.
+    pub fn reload_master(&self) -> MasterStatus {
+        let (slot, generated) = load_or_create(self.inner.store.as_ref());
+        if let MasterSlot::Ready { .. } = slot {
+            self.set_slot(slot);
+            self.inner
+                .generated
+                .store(generated, std::sync::atomic::Ordering::Relaxed);
+        } else if let MasterSlot::Ready { .. } = &*self.slot() {
+            // Keep a working cached token rather than replace it with an error.
+        } else {
+            self.set_slot(slot);
+        }
+        self.master_status()
+    }
+}
