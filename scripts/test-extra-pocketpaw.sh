@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test` extra (issue 5): tokens minted by PawKey with a master imported from PocketPaw
 # are accepted by the real PocketPaw 0.4.18 from PyPI (venv from
-# scripts/install-test-tools-pocketpaw.sh), and the tokens it must refuse are refused.
+# `scripts/install.sh pocketpaw`), and the tokens it must refuse are refused.
 #
 # Inside a private D-Bus session with a real gnome-keyring (scripts/with-keyring.sh), with a
 # temporary HOME whose ~/.pocketpaw/access_token holds a UUID4 master (mode 0600, as
@@ -30,6 +30,8 @@
 # `make test` before the extras).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 root=$PWD
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -40,7 +42,7 @@ if [ "${1:-}" != --inside ]; then
     echo "error: $target/debug/pawkeyd missing: run cargo build -p pawkey-core first" >&2
     exit 1
   }
-  scripts/install-test-tools-pocketpaw.sh # a no-op when `make test` already ran it
+  scripts/install.sh pocketpaw # a no-op when `make test` already installed it
   status=0
   scripts/with-keyring.sh "$0" --inside || status=$?
   echo "--> PocketPaw interop took $((SECONDS - started)) s"
@@ -49,7 +51,7 @@ fi
 
 # ---- inside a private D-Bus session with an unlocked gnome-keyring ----------------------
 pawkeyd=$target/debug/pawkeyd
-venv=$target/prove/venv-pocketpaw
+venv=$pocketpaw_venv
 py=$venv/bin/python
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/pawkey-interop.XXXXXX")
 export HOME=$scratch/home

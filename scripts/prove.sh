@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# `make test` extras for hostile input, load, soak and faults (issue 4), bounded in time:
-#   1. a release build of pawkeyd; the `prove` checker (core/examples/prove.rs) is the debug
-#      build `cargo test` left (it is not the bottleneck);
+# `make prove`: the heavy proofs for hostile input, load, soak and faults (issue 4), bounded
+# in time (not part of `make test`, which stays under 8 minutes):
+#   0. installs what it needs (scripts/install.sh deps-test prove: Debian packages,
+#      cargo-fuzz, schemathesis in a venv under target/);
+#   1. a release build of pawkeyd; the `prove` checker (core/examples/prove.rs) as a debug
+#      build (the one `make test` left, if any: it is not the bottleneck);
 #   2. fuzzing: each cargo-fuzz target for PROVE_FUZZ_SECONDS (default 60);
 #   3. in a private D-Bus session with a real gnome-keyring (scripts/with-keyring.sh),
 #      against release `pawkeyd serve` processes:
@@ -19,6 +22,8 @@
 # Each check prints what it measured; the script fails if any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 root=$PWD
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -27,7 +32,7 @@ load_requests=${PROVE_LOAD_REQUESTS:-1000000}
 
 if [ "${1:-}" != --inside ]; then
   started=$SECONDS
-  scripts/install-test-tools-prove.sh # a no-op when `make test` already ran it
+  scripts/install.sh deps-test prove # each part a no-op when already installed
   echo "--> release build of pawkeyd; the prove checker (debug build, as cargo test left it)"
   cargo build --release --locked -p pawkey-core --bin pawkeyd
   cargo build --locked --workspace --example prove
@@ -36,7 +41,7 @@ if [ "${1:-}" != --inside ]; then
   scripts/fuzz.sh "$fuzz_seconds" || failed+=(fuzz)
   echo "--> server checks (real gnome-keyring)"
   PROVE_LOAD_REQUESTS=$load_requests scripts/with-keyring.sh "$0" --inside || failed+=(server)
-  echo "--> prove extras took $((SECONDS - started)) s"
+  echo "--> make prove took $((SECONDS - started)) s"
   if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED: ${failed[*]}" >&2
     exit 1
@@ -47,7 +52,7 @@ fi
 # ---- inside a private D-Bus session with an unlocked gnome-keyring ----------------------
 pawkeyd=$target/release/pawkeyd
 prove=$target/debug/examples/prove
-schemathesis=$target/prove/venv-schemathesis/bin/schemathesis
+schemathesis=$schemathesis_venv/bin/schemathesis
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/pawkey-prove.XXXXXX")
 export PAWKEY_CONFIG=$scratch/config.toml PAWKEY_DATA_DIR=$scratch/data
 export PAWKEY_KEYRING_SERVICE=pawkey-prove-$$
