@@ -15,12 +15,13 @@ run:
 ## Install what the tests need, then fmt check, clippy -D warnings, build, every Rust test
 ## (unit, integration, desktop end-to-end under Xvfb, keychain tests against a real
 ## gnome-keyring) and the PocketPaw interop test (scripts/test-extra-pocketpaw.sh).
-## Prints each step's seconds. About 5-8 min warm on 2 cores.
+## Prints each step's seconds. About 2 min warm on 2 cores (README.md has the figures).
 test:
 	scripts/test.sh
 
 ## The heavy proofs, not in `make test`: fuzzing (60 s per target), schemathesis, 1M-request
-## load, limiter bound, SIGTERM, keychain/port/config/data-dir faults. About 10 min.
+## load, limiter bound, SIGTERM, keychain/port/config/data-dir faults. About 5 min after
+## `make test` (its release and fuzz builds add about 6 min the first time).
 prove:
 	scripts/prove.sh
 
