@@ -1,23 +1,34 @@
 # PawKey — the two commands are `make run` and `make test` (see README.md).
-# Everything else here is a helper for working on PawKey.
+# `make prove` runs the heavy proofs (fuzzing, schemathesis, 1M-request load, faults);
+# everything else here is a helper for working on PawKey.
 
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test build release lint fmt deps bench fuzz clean dist dist-test
+.PHONY: run test prove build release lint fmt deps bench fuzz clean dist dist-test
 
 ## Build and start PawKey: the desktop app when a display is available, otherwise the
 ## headless server inside a D-Bus session with an unlocked gnome-keyring.
 run:
 	scripts/run.sh
 
-## Install what the tests need, then fmt check, clippy -D warnings and every test
-## (keychain tests against a real gnome-keyring, desktop tests under Xvfb).
+## Install what the tests need, then fmt check, clippy -D warnings, build, every Rust test
+## (unit, integration, desktop end-to-end under Xvfb, keychain tests against a real
+## gnome-keyring) and the PocketPaw interop test (scripts/test-extra-pocketpaw.sh).
+## Prints each step's seconds. About 2 min warm on 2 cores (README.md has the figures).
 test:
 	scripts/test.sh
 
+## The heavy proofs, not in `make test`: fuzzing (60 s per target), schemathesis, 1M-request
+## load, limiter bound, SIGTERM, keychain/port/config/data-dir faults. About 5 min after
+## `make test` (its release and fuzz builds add about 6 min the first time).
+prove:
+	scripts/prove.sh
+
+## Everything `make test` installs (Debian packages, tauri-driver, Python venvs);
+## scripts/install.sh lists the other parts (tauri-cli, cargo-fuzz, prove).
 deps:
-	scripts/install-deps.sh all
+	scripts/install.sh test
 
 build:
 	$(CARGO) build --workspace
@@ -36,7 +47,7 @@ fmt:
 bench:
 	scripts/bench.sh
 
-## Each cargo-fuzz target for FUZZ_SECONDS (default 300); `make test` runs 60 s of each.
+## Each cargo-fuzz target for FUZZ_SECONDS (default 300); `make prove` runs 60 s of each.
 FUZZ_SECONDS ?= 300
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -7,8 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh build
-scripts/install-tauri-cli.sh
+scripts/install.sh deps-build tauri-cli
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 config=packaging/tauri.dist.json

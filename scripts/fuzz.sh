@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make fuzz`: runs each cargo-fuzz target (fuzz/fuzz_targets/) for a while with libFuzzer.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default: 300 s, all targets)
-# `make test` runs it bounded (60 s each) from scripts/test-extra-prove.sh.
+# `make prove` runs it bounded (60 s each) from scripts/prove.sh.
 #
 # cargo-fuzz needs nightly-only compiler flags; the machine's stable toolchain accepts them
 # with RUSTC_BOOTSTRAP=1. PawKey's crate forbids unsafe code, so the targets are built
@@ -16,10 +16,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(token bearer config)
 
-if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "Installing cargo-fuzz (crates.io)"
-  cargo install cargo-fuzz --locked --quiet
-fi
+scripts/install.sh cargo-fuzz
 
 export RUSTC_BOOTSTRAP=1
 root=$PWD

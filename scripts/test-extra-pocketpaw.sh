@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make test` extra (issue 5): tokens minted by PawKey with a master imported from PocketPaw
 # are accepted by the real PocketPaw 0.4.18 from PyPI (venv from
-# scripts/install-test-tools-pocketpaw.sh), and the tokens it must refuse are refused.
+# `scripts/install.sh pocketpaw`), and the tokens it must refuse are refused.
+# Tokens never appear on a process's argv: curl gets them on stdin (scripts/lib.sh),
+# `pawkeyd verify -` and the Python checks read them from stdin or a file.
 #
 # Inside a private D-Bus session with a real gnome-keyring (scripts/with-keyring.sh), with a
 # temporary HOME whose ~/.pocketpaw/access_token holds a UUID4 master (mode 0600, as
@@ -30,6 +32,8 @@
 # `make test` before the extras).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 root=$PWD
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -40,7 +44,7 @@ if [ "${1:-}" != --inside ]; then
     echo "error: $target/debug/pawkeyd missing: run cargo build -p pawkey-core first" >&2
     exit 1
   }
-  scripts/install-test-tools-pocketpaw.sh # a no-op when `make test` already ran it
+  scripts/install.sh pocketpaw # a no-op when `make test` already installed it
   status=0
   scripts/with-keyring.sh "$0" --inside || status=$?
   echo "--> PocketPaw interop took $((SECONDS - started)) s"
@@ -49,7 +53,7 @@ fi
 
 # ---- inside a private D-Bus session with an unlocked gnome-keyring ----------------------
 pawkeyd=$target/debug/pawkeyd
-venv=$target/prove/venv-pocketpaw
+venv=$pocketpaw_venv
 py=$venv/bin/python
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/pawkey-interop.XXXXXX")
 export HOME=$scratch/home
@@ -94,7 +98,8 @@ cli_mint() { # pawkeyd token ARGS... (its error goes to stderr)
 import_quietly() { # pawkeyd master import --from-pocketpaw, its message shown only on failure
   "$pawkeyd" master import --from-pocketpaw 2>"$scratch/import.err" || { cat "$scratch/import.err" >&2; return 1; }
 }
-pawkey_accepts() { "$pawkeyd" verify "$1" >/dev/null; }
+pawkey_accepts() { printf '%s\n' "$1" | "$pawkeyd" verify - >/dev/null; }
+pawkey_refuses() { ! pawkey_accepts "$1" 2>/dev/null; }
 bare_form() { [[ $1 =~ ^[0-9]+:[0-9a-f]{64}$ ]]; }
 session_form() { [[ $1 =~ ^session:[0-9]+:[0-9a-f]{64}$ ]]; }
 
@@ -191,7 +196,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 try:
-    with connect(sys.argv[1], open_timeout=10):
+    with connect(sys.stdin.readline().strip(), open_timeout=10):  # the URL holds a token
         print("accepted")
 except InvalidStatus as e:
     print(f"rejected {e.response.status_code}")
@@ -231,10 +236,15 @@ if ! wait_http "$pp/api/remote/status"; then
 fi
 echo "    PocketPaw $("$py" -c 'import importlib.metadata as m; print(m.version("pocketpaw"))') listening on $pp"
 
-pp_status() { # LABEL EXPECT curl-args... : GET /api/remote/status (behind AuthMiddleware)
-  local label=$1 expect=$2; shift 2
-  local got
-  got=$(curl -sS -o "$scratch/body" -w '%{http_code}' "$@" 2>/dev/null || true)
+pp_status() { # LABEL EXPECT PATH [query|bearer|cookie TOKEN]: GET PATH (behind AuthMiddleware)
+  local label=$1 expect=$2 path=$3 how=${4:-none} token=${5:-}
+  local out=(-sS -o "$scratch/body" -w '%{http_code}') got
+  case $how in
+    none) got=$(curl "${out[@]}" "$pp$path" 2>/dev/null || true) ;;
+    query) got=$(curl_url "$pp$path?token=$token" "${out[@]}" 2>/dev/null || true) ;;
+    bearer) got=$(curl_bearer "$token" "${out[@]}" "$pp$path" 2>/dev/null || true) ;;
+    cookie) got=$(curl_cookie "pocketpaw_session=$token" "${out[@]}" "$pp$path" 2>/dev/null || true) ;;
+  esac
   if [ "$got" = "$expect" ]; then
     pass "PocketPaw HTTP: $label -> $got"
   else
@@ -242,18 +252,18 @@ pp_status() { # LABEL EXPECT curl-args... : GET /api/remote/status (behind AuthM
   fi
 }
 accepted_over_http() { # LABEL TOKEN: ?token=, Bearer and the pocketpaw_session cookie
-  pp_status "$1 as ?token=" 200 "$pp/api/remote/status?token=$2"
-  pp_status "$1 as Authorization: Bearer" 200 "$pp/api/remote/status" -H "Authorization: Bearer $2"
-  pp_status "$1 as the pocketpaw_session cookie" 200 "$pp/api/remote/status" -b "pocketpaw_session=$2"
+  pp_status "$1 as ?token=" 200 /api/remote/status query "$2"
+  pp_status "$1 as Authorization: Bearer" 200 /api/remote/status bearer "$2"
+  pp_status "$1 as the pocketpaw_session cookie" 200 /api/remote/status cookie "$2"
 }
 rejected_over_http() { # LABEL TOKEN
-  pp_status "$1 as ?token=" 401 "$pp/api/remote/status?token=$2"
-  pp_status "$1 as Authorization: Bearer" 401 "$pp/api/remote/status" -H "Authorization: Bearer $2"
+  pp_status "$1 as ?token=" 401 /api/remote/status query "$2"
+  pp_status "$1 as Authorization: Bearer" 401 /api/remote/status bearer "$2"
 }
 
 # Controls: these show the server enforces auth and reads the temporary HOME.
-pp_status "no token (localhost bypass is off)" 401 "$pp/api/remote/status"
-pp_status "PocketPaw's own master as ?token=" 200 "$pp/api/remote/status?token=$pp_master"
+pp_status "no token (localhost bypass is off)" 401 /api/remote/status
+pp_status "PocketPaw's own master as ?token=" 200 /api/remote/status query "$pp_master"
 rejected_over_http "a random UUID4" "$(python3 -c 'import uuid; print(uuid.uuid4())')"
 
 # ---------------------------------------------------------------------------------------
@@ -308,8 +318,8 @@ start_pawkeyd() { # LOG ARGS... ; sets $pk
 }
 http_mint() { # BASE -> session_token (the answer goes to stderr when it is not one)
   local s
-  s=$(curl -sS -o "$scratch/mint.json" -w '%{http_code}' -X POST "$1/api/auth/session" \
-    -H "Authorization: Bearer $pp_master" 2>&1 || true)
+  s=$(curl_bearer "$pp_master" -sS -o "$scratch/mint.json" -w '%{http_code}' -X POST \
+    "$1/api/auth/session" 2>&1 || true)
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["session_token"])' "$scratch/mint.json" 2>/dev/null ||
     { echo "    POST $1/api/auth/session answered $s: $(head -c 200 "$scratch/mint.json" 2>/dev/null)" >&2; return 1; }
 }
@@ -320,7 +330,7 @@ if start_pawkeyd "$scratch/serve.log"; then
   pp_expect accepted "POST /api/auth/session token with session: removed" "${t_http#session:}"
 
   # The phone-pairing QR code: a link into PocketPaw's dashboard with a 10-minute token.
-  s=$(curl -sS -o "$scratch/qr.svg" -w '%{http_code}' "$pk/api/qr" -H "Authorization: Bearer $pp_master" || true)
+  s=$(curl_bearer "$pp_master" -sS -o "$scratch/qr.svg" -w '%{http_code}' "$pk/api/qr" || true)
   check "GET /api/qr with the master answers 200 (got $s)" test "$s" = 200
   link=$("$py" "$scratch/qr_decode.py" "$scratch/qr.svg" 2>"$scratch/qr.err" || true)
   echo "    QR code says: ${link:-(nothing: $(tail -1 "$scratch/qr.err"))}"
@@ -336,16 +346,16 @@ if start_pawkeyd "$scratch/serve.log"; then
     # to exchange the token at POST /api/auth/session as if it were the master (refused
     # for a session token, so it keeps the link's token), then sends it as a Bearer token
     # on every API call and as ?token= on the /ws WebSocket (frontend/js/websocket.js).
-    s=$(curl -sS -o /dev/null -w '%{http_code}' "$link" || true)
+    s=$(curl_url "$link" -sS -o /dev/null -w '%{http_code}' || true)
     check "dashboard link: the page loads (got $s)" test "$s" = 200
-    s=$(curl -sS -o "$scratch/body" -w '%{http_code}' -X POST "$pp/api/auth/session" -H "Authorization: Bearer $t_link" || true)
+    s=$(curl_bearer "$t_link" -sS -o "$scratch/body" -w '%{http_code}' -X POST "$pp/api/auth/session" || true)
     check "dashboard link: app.js's master exchange is refused, so it keeps the link's token (got $s)" test "$s" = 401
     pp_status "dashboard link token as Bearer on /api/channels/status (app.js)" 200 \
-      "$pp/api/channels/status" -H "Authorization: Bearer $t_link"
+      /api/channels/status bearer "$t_link"
     accepted_over_http "dashboard link token" "$t_link"
-    ws=$("$py" "$scratch/ws_check.py" "ws://127.0.0.1:$pp_port/ws?token=$t_link" 2>&1 | tail -1 || true)
+    ws=$(printf '%s\n' "ws://127.0.0.1:$pp_port/ws?token=$t_link" | "$py" "$scratch/ws_check.py" 2>&1 | tail -1 || true)
     check "dashboard link: WebSocket /ws?token=<link token> accepted (got: $ws)" test "$ws" = accepted
-    ws=$("$py" "$scratch/ws_check.py" "ws://127.0.0.1:$pp_port/ws?token=$t_badmac" 2>&1 | tail -1 || true)
+    ws=$(printf '%s\n' "ws://127.0.0.1:$pp_port/ws?token=$t_badmac" | "$py" "$scratch/ws_check.py" 2>&1 | tail -1 || true)
     check "WebSocket /ws?token=<tampered token> rejected (got: $ws)" test "${ws%% *}" = rejected
   fi
   pp_expect accepted "dashboard link token (GET /api/qr)" "$t_link"
@@ -381,8 +391,8 @@ rejected_over_http "a session-form token minted after rotate, with session: remo
 pp_expect rejected "a session-form token minted after rotate, with session: removed" "${t_rot_sess#session:}"
 # The token minted before rotating: PawKey now refuses it; PocketPaw, whose master did not
 # change, still accepts it (PawKey's rotation does not revoke tokens at PocketPaw).
-check "pawkeyd verify now refuses the token minted before rotate" bash -c "! '$pawkeyd' verify '$t_cli' >/dev/null"
-pp_status "the token minted before rotate (PocketPaw's master unchanged) as ?token=" 200 "$pp/api/remote/status?token=$t_cli"
+check "pawkeyd verify now refuses the token minted before rotate" pawkey_refuses "$t_cli"
+pp_status "the token minted before rotate (PocketPaw's master unchanged) as ?token=" 200 /api/remote/status query "$t_cli"
 
 section "import again"
 check "pawkeyd master import --from-pocketpaw again" import_quietly

@@ -1,37 +1,43 @@
 #!/usr/bin/env bash
-# `make test`: installs what the tests need, then runs the format check, clippy with
-# warnings as errors, and every test. Tests that touch the keychain run inside a private
-# D-Bus session with a real, unlocked gnome-keyring (scripts/with-keyring.sh).
+# `make test`: installs what the tests need (scripts/install.sh test), then the format
+# check, clippy with warnings as errors, the build, every Rust test (unit, integration,
+# desktop end-to-end under Xvfb; keychain tests against a real gnome-keyring in a private
+# D-Bus session, scripts/with-keyring.sh) and the PocketPaw interop test
+# (scripts/test-extra-pocketpaw.sh). Each step prints how long it took, and a summary of
+# all steps is printed at the end. The heavy proofs (fuzzing, schemathesis, 1M-request
+# load, fault checks) are `make prove` (scripts/prove.sh), not here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+summary=()
+current=""
+step() { # NAME COMMAND...: runs COMMAND, timing it
+  current=$1; shift
+  printf '\n==> %s\n' "$current"
+  local t0=$SECONDS
+  "$@"
+  summary+=("$(printf '%5d s  %s' $((SECONDS - t0)) "$current")")
+  current=""
+}
+report() {
+  local status=$?
+  printf '\n==> make test: step times\n'
+  [ ${#summary[@]} -eq 0 ] || printf '%s\n' "${summary[@]}"
+  [ -z "$current" ] || printf '  (failed in: %s)\n' "$current"
+  printf '%5d s  total\n' $((SECONDS - started))
+  exit $status
+}
+trap report EXIT
 
-step "system packages"
-scripts/install-deps.sh all
-for extra in scripts/install-test-tools-*.sh; do
-  [ -x "$extra" ] || continue
-  step "test tools: $extra"
-  "$extra"
-done
-
-step "cargo fmt --check"
-cargo fmt --all -- --check
-
-step "cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-
-step "build"
-cargo build --workspace --all-targets --locked
-
-step "tests (real gnome-keyring in a private D-Bus session, X display from Xvfb)"
-xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-keyring.sh \
+step "install: Debian packages, tauri-driver, Python test venv, PocketPaw venv" \
+  scripts/install.sh test
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "build" cargo build --workspace --all-targets --locked
+step "cargo test: unit, integration, desktop end-to-end (Xvfb, real gnome-keyring)" \
+  xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-keyring.sh \
   cargo test --workspace --locked --no-fail-fast
+step "PocketPaw interop (scripts/test-extra-pocketpaw.sh)" scripts/test-extra-pocketpaw.sh
 
-for extra in scripts/test-extra-*.sh; do
-  [ -x "$extra" ] || continue
-  step "extra: $extra"
-  "$extra"
-done
-
-step "all tests passed"
+printf '\n==> all tests passed\n'

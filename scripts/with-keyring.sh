@@ -6,8 +6,8 @@
 set -euo pipefail
 
 if [ "${PAWKEY_IN_KEYRING_SESSION:-}" != 1 ]; then
-  command -v dbus-run-session >/dev/null || { echo "error: dbus-run-session missing: run scripts/install-deps.sh" >&2; exit 1; }
-  command -v gnome-keyring-daemon >/dev/null || { echo "error: gnome-keyring-daemon missing: run scripts/install-deps.sh" >&2; exit 1; }
+  command -v dbus-run-session >/dev/null || { echo "error: dbus-run-session missing: run scripts/install.sh deps-build" >&2; exit 1; }
+  command -v gnome-keyring-daemon >/dev/null || { echo "error: gnome-keyring-daemon missing: run scripts/install.sh deps-build" >&2; exit 1; }
   export PAWKEY_IN_KEYRING_SESSION=1
   exec dbus-run-session -- "$0" "$@"
 fi

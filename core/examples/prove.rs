@@ -1,5 +1,5 @@
-//! `prove`: the load, limiter, start-up and shutdown checks behind `make test` and
-//! `make bench` (scripts/test-extra-prove.sh, scripts/bench.sh). It talks plain HTTP/1.1
+//! `prove`: the load, limiter, start-up and shutdown checks behind `make prove` and
+//! `make bench` (scripts/prove.sh, scripts/bench.sh). It talks plain HTTP/1.1
 //! with keep-alive over its own sockets (so it can bind client sockets across
 //! 127.0.0.0/8) and checks every answer it gets, not just its status:
 //!

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# `make test` extras for hostile input, load, soak and faults (issue 4), bounded in time:
-#   1. a release build of pawkeyd; the `prove` checker (core/examples/prove.rs) is the debug
-#      build `cargo test` left (it is not the bottleneck);
+# `make prove`: the heavy proofs for hostile input, load, soak and faults (issue 4), bounded
+# in time (not part of `make test`, which stays under 8 minutes):
+#   0. installs what it needs (scripts/install.sh deps-test prove: Debian packages,
+#      cargo-fuzz, schemathesis in a venv under target/);
+#   1. a release build of pawkeyd; the `prove` checker (core/examples/prove.rs) as a debug
+#      build (the one `make test` left, if any: it is not the bottleneck);
 #   2. fuzzing: each cargo-fuzz target for PROVE_FUZZ_SECONDS (default 60);
 #   3. in a private D-Bus session with a real gnome-keyring (scripts/with-keyring.sh),
 #      against release `pawkeyd serve` processes:
@@ -19,6 +22,8 @@
 # Each check prints what it measured; the script fails if any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh # curl_bearer: tokens go to curl on stdin, never on argv
 
 root=$PWD
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -27,7 +32,7 @@ load_requests=${PROVE_LOAD_REQUESTS:-1000000}
 
 if [ "${1:-}" != --inside ]; then
   started=$SECONDS
-  scripts/install-test-tools-prove.sh # a no-op when `make test` already ran it
+  scripts/install.sh deps-test prove # each part a no-op when already installed
   echo "--> release build of pawkeyd; the prove checker (debug build, as cargo test left it)"
   cargo build --release --locked -p pawkey-core --bin pawkeyd
   cargo build --locked --workspace --example prove
@@ -36,7 +41,7 @@ if [ "${1:-}" != --inside ]; then
   scripts/fuzz.sh "$fuzz_seconds" || failed+=(fuzz)
   echo "--> server checks (real gnome-keyring)"
   PROVE_LOAD_REQUESTS=$load_requests scripts/with-keyring.sh "$0" --inside || failed+=(server)
-  echo "--> prove extras took $((SECONDS - started)) s"
+  echo "--> make prove took $((SECONDS - started)) s"
   if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED: ${failed[*]}" >&2
     exit 1
@@ -47,7 +52,7 @@ fi
 # ---- inside a private D-Bus session with an unlocked gnome-keyring ----------------------
 pawkeyd=$target/release/pawkeyd
 prove=$target/debug/examples/prove
-schemathesis=$target/prove/venv-schemathesis/bin/schemathesis
+schemathesis=$schemathesis_venv/bin/schemathesis
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/pawkey-prove.XXXXXX")
 export PAWKEY_CONFIG=$scratch/config.toml PAWKEY_DATA_DIR=$scratch/data
 export PAWKEY_KEYRING_SERVICE=pawkey-prove-$$
@@ -91,12 +96,12 @@ stop_server() { # PID -> its exit status
   return $status
 }
 mint() { # PORT MASTER -> session token on stdout
-  curl -fsS -X POST "http://127.0.0.1:$1/api/auth/session" -H "Authorization: Bearer $2" |
+  curl_bearer "$2" -fsS -X POST "http://127.0.0.1:$1/api/auth/session" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["session_token"])'
 }
-status_of() { # METHOD URL [curl args...] -> HTTP status on stdout, body in $scratch/body
-  local method=$1 url=$2; shift 2
-  curl -sS -o "$scratch/body" -w '%{http_code}' -X "$method" "$url" "$@"
+status_of() { # TOKEN METHOD URL [curl args...] -> HTTP status on stdout, body in $scratch/body
+  local token=$1 method=$2 url=$3; shift 3
+  curl_bearer "$token" -sS -o "$scratch/body" -w '%{http_code}' -X "$method" "$url" "$@"
 }
 keyring_pid() { # pid of the Secret Service on this session bus, if any
   dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
@@ -214,16 +219,16 @@ else
   kill -TERM "$daemon"
   for _ in $(seq 1 100); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.05; done
   check "keychain: gnome-keyring (pid $daemon) stopped" bash -c "! kill -0 $daemon 2>/dev/null"
-  s=$(status_of POST "$base/api/auth/session" -H "Authorization: Bearer $master")
+  s=$(status_of "$master" POST "$base/api/auth/session")
   check "keychain down: minting goes on from the cached master (got $s)" test "$s" = 200
-  s=$(status_of GET "$base/api/auth/verify" -H "Authorization: Bearer $old_session")
+  s=$(status_of "$old_session" GET "$base/api/auth/verify")
   check "keychain down: session tokens still verify (got $s)" test "$s" = 200
-  s=$(status_of POST "$base/api/token/regenerate" -H "Authorization: Bearer $master" --max-time 30)
+  s=$(status_of "$master" POST "$base/api/token/regenerate" --max-time 30)
   echo "    rotation answered $s: $(cat "$scratch/body")"
   check "keychain down: rotation answers 503" test "$s" = 503
   check "keychain down: the 503 says the current master is still valid" \
     grep -q 'current master token is still valid' "$scratch/body"
-  s=$(status_of POST "$base/api/auth/session" -H "Authorization: Bearer $master")
+  s=$(status_of "$master" POST "$base/api/auth/session")
   check "keychain down: the old master still mints after the failed rotation (got $s)" test "$s" = 200
   # Bring the keychain back: stop whatever D-Bus activated meanwhile (locked), then start
   # and unlock it as scripts/with-keyring.sh does.
@@ -236,14 +241,14 @@ else
   for _ in $(seq 1 50); do [ -n "$(keyring_pid)" ] && break; sleep 0.1; done
   stored=$("$pawkeyd" master show 2>/dev/null || true)
   check "keychain back: the stored master is unchanged" test "$stored" = "$master"
-  s=$(status_of POST "$base/api/token/regenerate" -H "Authorization: Bearer $master" --max-time 30)
+  s=$(status_of "$master" POST "$base/api/token/regenerate" --max-time 30)
   new_master=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("token",""))' "$scratch/body" 2>/dev/null || true)
   check "keychain back: rotation works (got $s)" test "$s" = 200
   stored=$("$pawkeyd" master show 2>/dev/null || true)
   check "keychain back: the keychain holds the new master" test -n "$new_master" -a "$stored" = "$new_master"
-  s=$(status_of GET "$base/api/auth/verify" -H "Authorization: Bearer $old_session")
+  s=$(status_of "$old_session" GET "$base/api/auth/verify")
   check "keychain back: rotation revoked the old session token (got $s)" test "$s" = 401
-  s=$(status_of POST "$base/api/auth/session" -H "Authorization: Bearer $new_master")
+  s=$(status_of "$new_master" POST "$base/api/auth/session")
   check "keychain back: the new master mints (got $s)" test "$s" = 200
   master=$new_master
   printf '%s\n' "$master" >"$scratch/master"

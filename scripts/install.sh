@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what building, testing and packaging PawKey need. Every part is idempotent:
+# what is already there is left alone, so `make test` can run it every time. Works as root
+# on a fresh Debian 12 (sudo otherwise).
+#
+# Usage: scripts/install.sh WHAT...
+#   deps-build    Debian packages to build and run PawKey (WebKitGTK, GTK, gnome-keyring...)
+#   deps-test     deps-build plus the test packages (Xvfb, WebKitWebDriver, xclip, ...)
+#   tauri-cli     tauri-cli 2 from crates.io (`make dist`)
+#   tauri-driver  tauri-driver 2 from crates.io (desktop end-to-end tests)
+#   python        target/test-venv with `requests` (core/tests/foreign_clients.rs)
+#   pocketpaw     PocketPaw 0.4.18, uvicorn[standard] and zxing-cpp in a venv under target/
+#                 (PocketPaw interop test, `make bench`)
+#   cargo-fuzz    cargo-fuzz from crates.io (`make fuzz`)
+#   prove         cargo-fuzz and schemathesis in a venv under target/ (`make prove`)
+#   test          everything `make test` needs: deps-test tauri-driver python pocketpaw
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+build_pkgs=(
+  build-essential pkg-config file curl libssl-dev
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  dbus dbus-x11 gnome-keyring libsecret-tools
+)
+test_pkgs=(
+  xvfb webkit2gtk-driver xclip x11-utils imagemagick xdotool
+  python3-venv
+)
+
+have_tauri_cli() { cargo tauri --version 2>/dev/null | grep -q '^tauri-cli 2\.'; }
+have_tauri_driver() {
+  command -v tauri-driver >/dev/null 2>&1 || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]
+}
+
+install_one() {
+  case "$1" in
+    deps-build) apt_install "${build_pkgs[@]}" ;;
+    deps-test) apt_install "${build_pkgs[@]}" "${test_pkgs[@]}" ;;
+    tauri-cli) cargo_install_once have_tauri_cli -- tauri-cli --version '^2' ;;
+    tauri-driver) cargo_install_once have_tauri_driver -- tauri-driver --version '^2' ;;
+    python) python_venv "$test_venv" 'import requests' 'requests>=2.31,<3' ;;
+    pocketpaw) install_pocketpaw_venv ;;
+    cargo-fuzz) install_cargo_fuzz ;;
+    prove)
+      install_cargo_fuzz
+      python_venv "$schemathesis_venv" \
+        "import importlib.metadata as m; assert m.version('schemathesis') == '$SCHEMATHESIS_VERSION'" \
+        "schemathesis==$SCHEMATHESIS_VERSION"
+      ;;
+    test) for w in deps-test tauri-driver python pocketpaw; do install_one "$w"; done ;;
+    *)
+      sed -n '/^# Usage/,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+      exit 2
+      ;;
+  esac
+}
+
+[ $# -gt 0 ] || set -- ""
+for what in "$@"; do install_one "$what"; done

@@ -1,0 +1,104 @@
+# shellcheck shell=bash
+# Shared by PawKey's scripts (source it; it runs nothing by itself): where the tool venvs
+# live, idempotent installers, and curl helpers that keep secrets off argv.
+# Callers have `set -euo pipefail` and have cd'ed to the repository root.
+
+# shellcheck disable=SC2034 # (the variables below are used by the scripts sourcing this)
+POCKETPAW_VERSION=0.4.18
+ZXING_CPP_VERSION=3.1.1
+SCHEMATHESIS_VERSION=4.32.5
+
+pawkey_target=${CARGO_TARGET_DIR:-$PWD/target}
+# Where the Python tools go. One PocketPaw venv serves `make test` (interop, with
+# zxing-cpp) and `make bench` (scripts/bench.sh).
+pocketpaw_venv=$pawkey_target/prove/venv-pocketpaw
+# shellcheck disable=SC2034
+schemathesis_venv=$pawkey_target/prove/venv-schemathesis
+# The `requests` venv the integration tests drive PawKey with (core/tests/foreign_clients.rs
+# hard-codes target/test-venv).
+# shellcheck disable=SC2034
+test_venv=$PWD/target/test-venv
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# Runs a command as root: directly when root, else through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  else
+    command -v sudo >/dev/null || die "need root or sudo to run: $*"
+    sudo "$@"
+  fi
+}
+
+# apt_install PKG...: installs the Debian packages that are missing (none missing: no-op).
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "Installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# cargo_install_once CHECK-COMMAND -- cargo-install-args...: runs `cargo install ARGS`
+# unless CHECK-COMMAND succeeds.
+cargo_install_once() {
+  local probe=()
+  while [ "$1" != -- ]; do probe+=("$1"); shift; done
+  shift
+  if "${probe[@]}" >/dev/null 2>&1; then return 0; fi
+  echo "Installing $1 from crates.io (cargo install, once)"
+  cargo install --locked --quiet "$@"
+}
+
+# python_venv DIR CHECK-PYTHON-CODE PIP-SPEC...: a venv at DIR holding PIP-SPECs, made or
+# completed only when CHECK-PYTHON-CODE fails in it.
+python_venv() {
+  local venv=$1 check=$2; shift 2
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "$check" 2>/dev/null; then return 0; fi
+  local python=${PYTHON:-python3}
+  command -v "$python" >/dev/null || die "$python not found: run scripts/install.sh deps-build"
+  echo "Installing $* into $venv (PyPI)"
+  mkdir -p "$(dirname "$venv")"
+  [ -x "$venv/bin/python" ] || "$python" -m venv "$venv" ||
+    die "cannot create $venv: install python3-venv (scripts/install.sh deps-test)"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+  "$venv/bin/python" -c "$check" || die "$venv does not pass its check after the install"
+}
+
+install_pocketpaw_venv() {
+  python_venv "$pocketpaw_venv" \
+    "import pocketpaw, uvicorn, uvloop, httptools, websockets, zxingcpp, PIL, importlib.metadata as m; assert m.version('pocketpaw') == '$POCKETPAW_VERSION'" \
+    "pocketpaw==$POCKETPAW_VERSION" "uvicorn[standard]" "zxing-cpp==$ZXING_CPP_VERSION"
+}
+
+install_cargo_fuzz() {
+  cargo_install_once cargo fuzz --version -- cargo-fuzz
+}
+
+# ---- secrets off argv -----------------------------------------------------------------
+# Tokens must not appear on any process's command line (ps shows it to every user). These
+# hand them to curl as a config file on stdin (`curl -K -`); tokens are hex, digits, ':'
+# and '-', so they need no quoting inside the config's double quotes.
+
+# curl_bearer TOKEN CURL-ARGS...: curl with `Authorization: Bearer TOKEN`.
+curl_bearer() {
+  local token=$1; shift
+  printf 'header = "Authorization: Bearer %s"\n' "$token" | curl -K - "$@"
+}
+
+# curl_url URL CURL-ARGS...: curl to a URL that holds a secret (?token=...).
+curl_url() {
+  local url=$1; shift
+  printf 'url = "%s"\n' "$url" | curl -K - "$@"
+}
+
+# curl_cookie COOKIE CURL-ARGS...: curl sending COOKIE (name=value).
+curl_cookie() {
+  local cookie=$1; shift
+  printf 'cookie = "%s"\n' "$cookie" | curl -K - "$@"
+}
