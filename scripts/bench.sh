@@ -23,20 +23,12 @@ out=$target/bench
 secs=${BENCH_SECONDS:-10}
 
 if [ "${1:-}" != --inside ]; then
-  scripts/install-deps.sh build
+  scripts/install.sh deps-build pocketpaw
   if ! command -v wrk >/dev/null; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
     echo "Installing Debian package: wrk"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null \
       || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
-  fi
-  venv=$target/prove/venv-pocketpaw
-  # uvicorn[standard] brings uvloop and httptools, uvicorn's fastest set-up: PocketPaw is
-  # measured at its best.
-  if ! "$venv/bin/python" -c 'import pocketpaw, uvicorn, uvloop, httptools, importlib.metadata as m; assert m.version("pocketpaw") == "0.4.18"' 2>/dev/null; then
-    echo "Installing pocketpaw==0.4.18 and uvicorn[standard] into $venv (PyPI)"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "pocketpaw==0.4.18" "uvicorn[standard]"
   fi
   echo "==> cargo build --release pawkeyd; the prove checker"
   cargo build --release --locked -p pawkey-core --bin pawkeyd

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh build
+scripts/install.sh deps-build
 
 if [ -n "${PORT:-}" ]; then export PAWKEY_PORT="$PORT"; fi
 port=${PAWKEY_PORT:-8000}

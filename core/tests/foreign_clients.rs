@@ -4,7 +4,7 @@
 //! `session:` prefix verifies the way PocketPaw verifies.
 //!
 //! Only the URL's port and `<token>` are substituted. Python's `requests` comes from
-//! `target/test-venv` (scripts/install-test-tools-python.sh, run here when missing).
+//! `target/test-venv` (scripts/install.sh python, run here when missing).
 
 mod common;
 
@@ -136,7 +136,7 @@ fn venv_python() -> PathBuf {
             .is_ok_and(|s| s.success());
     if !ready {
         let run = run_command(
-            &mut Command::new(root.join("scripts/install-test-tools-python.sh")),
+            Command::new(root.join("scripts/install.sh")).arg("python"),
             None,
         );
         assert_eq!(

@@ -58,7 +58,7 @@ fn tauri_driver() -> PathBuf {
     let path = home.join("bin").join("tauri-driver");
     assert!(
         path.exists(),
-        "tauri-driver is not installed: run scripts/install-test-tools-desktop.sh (make test does)"
+        "tauri-driver is not installed: run scripts/install.sh tauri-driver (make test does)"
     );
     path
 }
