@@ -171,32 +171,44 @@ impl Running {
         })
     }
 
-    /// Rotates the master in the server (which stores it in the keychain first); returns
-    /// the new master.
-    pub fn rotate(&self, master: &MasterToken) -> Result<MasterToken, ClientError> {
+    /// Rotates the master in the server (which stores it in the keychain first, and in
+    /// PocketPaw's token file when kept in step); returns the new master and whether
+    /// PocketPaw's file was written.
+    pub fn rotate(&self, master: &MasterToken) -> Result<(MasterToken, bool), ClientError> {
         #[derive(Deserialize)]
         struct New {
             token: String,
+            #[serde(default)]
+            pocketpaw_updated: bool,
         }
         let answer = self
             .send("POST", "/api/token/regenerate", Some(master), None)?
             .ok()?;
         let new: New = answer.json(self.addr)?;
-        MasterToken::parse(new.token).map_err(|e| ClientError::Io {
+        let token = MasterToken::parse(new.token).map_err(|e| ClientError::Io {
             addr: self.addr,
             reason: format!("the server sent an unusable master token: {e}"),
-        })
+        })?;
+        Ok((token, new.pocketpaw_updated))
     }
 
-    /// Imports `new` as the master in the server (which stores it in the keychain first);
-    /// returns its fingerprint.
-    pub fn import(&self, master: &MasterToken, new: &MasterToken) -> Result<String, ClientError> {
+    /// Imports `new` as the master in the server (which stores it in the keychain first),
+    /// setting `sync_pocketpaw` when given; returns its fingerprint.
+    pub fn import(
+        &self,
+        master: &MasterToken,
+        new: &MasterToken,
+        sync_pocketpaw: Option<bool>,
+    ) -> Result<String, ClientError> {
         #[derive(Deserialize)]
         struct Imported {
             fingerprint: String,
         }
         let body = Zeroizing::new(
-            serde_json::to_vec(&serde_json::json!({ "token": new.expose() })).unwrap_or_default(),
+            serde_json::to_vec(
+                &serde_json::json!({ "token": new.expose(), "sync_pocketpaw": sync_pocketpaw }),
+            )
+            .unwrap_or_default(),
         );
         let answer = self
             .send("POST", "/api/token/import", Some(master), Some(&body))?

@@ -38,6 +38,10 @@ pub struct Config {
     pub clipboard_clear_seconds: u32,
     /// Where PocketPaw's dashboard runs (PocketPaw's default is http://127.0.0.1:8888).
     pub dashboard_url: String,
+    /// Keep PocketPaw in step: rotating PawKey's master also writes it to PocketPaw's
+    /// `~/.pocketpaw/access_token`, so both revoke their tokens together. Set when the
+    /// master is imported from PocketPaw.
+    pub sync_pocketpaw: bool,
 }
 
 impl Default for Config {
@@ -51,6 +55,7 @@ impl Default for Config {
             extra_hosts: Vec::new(),
             clipboard_clear_seconds: 30,
             dashboard_url: "http://127.0.0.1:8888".to_owned(),
+            sync_pocketpaw: false,
         }
     }
 }

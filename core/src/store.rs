@@ -28,6 +28,12 @@ pub enum StoreError {
     /// The keychain answered with an error.
     #[error("the keychain failed: {0}")]
     Keychain(String),
+    /// PocketPaw's token file could not be written during a rotation kept in step with
+    /// PocketPaw; the rotation was undone.
+    #[error(
+        "PocketPaw's token file could not be written ({0}); nothing was changed: the old master token stays in force in PawKey and PocketPaw"
+    )]
+    PocketPaw(String),
     /// The stored value is not a usable master token.
     #[error(
         "the stored master token is unusable: {0} — import a new one with `pawkey master import`"

@@ -302,7 +302,9 @@ async fn regenerate_needs_the_master_rotates_it_and_revokes_every_session() {
     assert_eq!(res.status, 200, "{}", res.text);
     let body = res.json();
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["token"]);
+    assert_eq!(keys, ["pocketpaw_updated", "token"]);
+    // Not kept in step with PocketPaw unless imported from it.
+    assert_eq!(body["pocketpaw_updated"], false);
     let new_master = body["token"].as_str().unwrap().to_owned();
     assert_eq!(new_master.len(), 64);
     assert!(

@@ -248,3 +248,88 @@ fn access_requests_are_listed_approved_and_denied_from_the_cli() {
         "a request id in the audit log"
     );
 }
+
+/// A `pawkeyd` on a free port whose home holds PocketPaw's token file.
+fn pawkeyd_with_pocketpaw(pocketpaw: &str) -> (Pawkeyd, u16, std::path::PathBuf) {
+    let (p, port) = pawkeyd_on_free_port();
+    let home = p.dir.path().join("home");
+    let file = home.join(".pocketpaw/access_token");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, pocketpaw).unwrap();
+    (p, port, file)
+}
+
+fn with_home(p: &Pawkeyd, file: &std::path::Path) -> std::process::Command {
+    let mut cmd = p.command();
+    cmd.env("HOME", file.parent().unwrap().parent().unwrap());
+    cmd
+}
+
+const POCKETPAW: &str = "0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f";
+
+#[test]
+fn imported_from_pocketpaw_a_rotation_replaces_pocketpaws_token_too() {
+    let (p, port, file) = pawkeyd_with_pocketpaw(POCKETPAW);
+    // Server down: the import links them; the rotation writes both.
+    let run = run_command(
+        with_home(&p, &file).args(["master", "import", "--from-pocketpaw"]),
+        None,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stderr.contains("in step"), "{run:?}");
+    assert!(
+        std::fs::read_to_string(p.config_file())
+            .unwrap()
+            .contains("sync_pocketpaw = true")
+    );
+    let run = run_command(with_home(&p, &file).args(["master", "rotate"]), None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let rotated = stored(&p);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), rotated);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+
+    // Server up: the rotation goes through it and still writes PocketPaw's file.
+    let mut cmd = with_home(&p, &file);
+    cmd.arg("serve");
+    let server = ServeProcess::spawn(cmd).unwrap_or_else(|run| panic!("{run:?}"));
+    let old_token = mint(port, &rotated);
+    let run = run_command(with_home(&p, &file).args(["master", "rotate"]), None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stderr.contains("so does PocketPaw"), "{run:?}");
+    let again = stored(&p);
+    assert_ne!(again, rotated);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), again);
+    assert_eq!(verify(port, &old_token), 401);
+    drop(server);
+}
+
+#[test]
+fn when_pocketpaws_file_cannot_be_written_the_rotation_is_undone() {
+    let (p, port, file) = pawkeyd_with_pocketpaw(POCKETPAW);
+    let run = run_command(
+        with_home(&p, &file).args(["master", "import", "--from-pocketpaw"]),
+        None,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    // A directory where the file should be: it cannot be replaced.
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir_all(file.join("in-the-way")).unwrap();
+
+    for server_running in [false, true] {
+        let server = server_running.then(|| {
+            let mut cmd = with_home(&p, &file);
+            cmd.arg("serve");
+            ServeProcess::spawn(cmd).unwrap_or_else(|run| panic!("{run:?}"))
+        });
+        let run = run_command(with_home(&p, &file).args(["master", "rotate"]), None);
+        assert_eq!(run.code, Some(3), "server {server_running}: {run:?}");
+        assert!(run.stderr.contains("nothing was changed"), "{run:?}");
+        assert_eq!(stored(&p), POCKETPAW, "the keychain kept the new master");
+        if server.is_some() {
+            let token = sign(POCKETPAW, now() + 600, TokenFormat::Pocketpaw);
+            assert_eq!(verify(port, &token), 200, "the server switched");
+        }
+    }
+}

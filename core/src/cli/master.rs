@@ -15,10 +15,14 @@ use crate::pairing::pocketpaw_token_path;
 use crate::secret::MasterToken;
 use crate::startup::Setup;
 
-/// A master change: a new random one, or one the user has.
+/// A master change: a new random one, or one the user has (PocketPaw's, to keep in step
+/// from now on, when `from_pocketpaw`).
 enum Change {
     Rotate,
-    Import(MasterToken),
+    Import {
+        token: MasterToken,
+        from_pocketpaw: bool,
+    },
 }
 
 pub(super) fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, CliError> {
@@ -50,7 +54,13 @@ pub(super) fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, Cl
                 message: format!("not imported: {e}"),
                 code: 1,
             })?;
-            change(setup, Change::Import(token))
+            change(
+                setup,
+                Change::Import {
+                    token,
+                    from_pocketpaw,
+                },
+            )
         }
     }
 }
@@ -86,15 +96,36 @@ fn change_through(setup: &Setup, running: &Running, change: Change) -> Result<Ex
     let current = stored_master(setup)?;
     let addr = running.addr();
     let done = match &change {
-        Change::Rotate => running.rotate(&current).map(|_| "Rotated"),
-        Change::Import(token) => running.import(&current, token).map(|_| "Imported"),
+        Change::Rotate => running
+            .rotate(&current)
+            .map(|(_, pocketpaw)| ("Rotated", pocketpaw)),
+        Change::Import {
+            token,
+            from_pocketpaw,
+        } => running
+            .import(&current, token, from_pocketpaw.then_some(true))
+            .map(|_| ("Imported", false)),
     };
     match done {
-        Ok(what) => {
+        Ok((what, pocketpaw)) => {
             eprintln!(
-                "{what} the master token through the PawKey running on {addr}: the {} and the server use the new one now. Every session token minted before is invalid.",
-                setup.store.location()
+                "{what} the master token through the PawKey running on {addr}: the {} and the server use the new one now{}. Every session token minted before is invalid.",
+                setup.store.location(),
+                if pocketpaw {
+                    ", and so does PocketPaw (its token file was replaced)"
+                } else {
+                    ""
+                }
             );
+            if let Change::Import {
+                from_pocketpaw: true,
+                ..
+            } = change
+            {
+                eprintln!(
+                    "PawKey keeps PocketPaw in step from now on: rotations also replace PocketPaw's token file."
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(ClientError::Refused { status: 401, .. }) => Err(CliError {
@@ -124,24 +155,78 @@ fn change_through(setup: &Setup, running: &Running, change: Change) -> Result<Ex
     }
 }
 
-/// No server running: the store alone; the next start reads it.
+/// No server running: the store alone (and PocketPaw's token file when kept in step); the
+/// next start reads it.
 fn change_store(setup: &Setup, change: Change) -> Result<ExitCode, CliError> {
-    let (token, event, what) = match change {
-        Change::Rotate => (MasterToken::generate()?, AuditEvent::Rotate, "Rotated"),
-        Change::Import(token) => (token, AuditEvent::Import, "Imported"),
+    let (token, event, what, link) = match change {
+        Change::Rotate => (
+            MasterToken::generate()?,
+            AuditEvent::Rotate,
+            "Rotated",
+            false,
+        ),
+        Change::Import {
+            token,
+            from_pocketpaw,
+        } => (token, AuditEvent::Import, "Imported", from_pocketpaw),
     };
+    let old = setup.store.load().ok().flatten();
     setup.store.save(&token).map_err(|e| CliError {
         message: format!("{e}\nThe master token was not changed."),
         code: EXIT_KEYCHAIN,
     })?;
+    let pocketpaw = (event == AuditEvent::Rotate && setup.config.sync_pocketpaw)
+        .then(pocketpaw_token_path)
+        .flatten();
+    if let Some(path) = &pocketpaw {
+        if let Err(e) = crate::pairing::write_pocketpaw_token(path, &token) {
+            let undone = old.map(|old| setup.store.save(&old));
+            let message = match undone {
+                Some(Ok(())) | None => format!(
+                    "PocketPaw's token file {} could not be written ({e}); nothing was changed: the old master token stays in force in PawKey and PocketPaw",
+                    path.display()
+                ),
+                Some(Err(undo)) => format!(
+                    "PocketPaw's token file {} could not be written ({e}), and the old master could not be put back in the {} ({undo}): PawKey now has the new master, PocketPaw the old one — import PocketPaw's token again with `{} master import --from-pocketpaw`",
+                    path.display(),
+                    setup.store.location(),
+                    program_name()
+                ),
+            };
+            return Err(CliError {
+                message,
+                code: EXIT_KEYCHAIN,
+            });
+        }
+    }
+    if link && !setup.config.sync_pocketpaw {
+        let config = crate::config::Config {
+            sync_pocketpaw: true,
+            ..setup.config.clone()
+        };
+        match config.save(&setup.paths.config_file) {
+            Ok(()) => eprintln!(
+                "PawKey keeps PocketPaw in step from now on: rotations also replace PocketPaw's token file (sync_pocketpaw in {}).",
+                setup.paths.config_file.display()
+            ),
+            Err(e) => eprintln!(
+                "warning: could not save sync_pocketpaw = true ({e}); rotations will not update PocketPaw's token file"
+            ),
+        }
+    }
     AuditLog::with_file_sync(&setup.paths.data_dir).record_master_change(
         event,
         MintSource::Cli,
         &token,
     );
     eprintln!(
-        "{what} the master token in the {}. Every session token minted before is now invalid. No PawKey is running on {}; it uses the new token when it starts.",
+        "{what} the master token in the {}{}. Every session token minted before is now invalid. No PawKey is running on {}; it uses the new token when it starts.",
         setup.store.location(),
+        if pocketpaw.is_some() {
+            " and in PocketPaw's token file"
+        } else {
+            ""
+        },
         client::server_addr(&setup.config)
     );
     Ok(ExitCode::SUCCESS)

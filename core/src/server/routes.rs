@@ -276,6 +276,10 @@ pub(crate) fn session_cookie(value: &str, max_age: u64) -> Result<HeaderMap, Api
 pub struct RegenerateResponse {
     /// The new master token; every earlier session token is now invalid.
     pub token: String,
+    /// True when PocketPaw's token file was replaced too (`sync_pocketpaw`), so PocketPaw
+    /// refuses the old tokens as well.
+    #[serde(default)]
+    pub pocketpaw_updated: bool,
 }
 
 /// Rotate the master token (needs the current master token; a session token is not enough).
@@ -299,6 +303,7 @@ pub async fn regenerate(
     match state.rotate_by(super::approval::source(&headers)).await {
         Ok(new) => Ok(Json(RegenerateResponse {
             token: new.expose().to_owned(),
+            pocketpaw_updated: state.pocketpaw_synced(),
         })),
         Err(e) => Err(ApiError::Unavailable(format!(
             "Could not store a new master token ({e}); the current master token is still valid"
@@ -312,6 +317,10 @@ pub async fn regenerate(
 pub struct ImportRequest {
     /// The master token to use from now on (16–512 printable ASCII characters).
     pub token: String,
+    /// Keep PocketPaw in step from now on (true when the token is PocketPaw's): later
+    /// rotations also write PocketPaw's token file. Saved in the settings.
+    #[serde(default)]
+    pub sync_pocketpaw: Option<bool>,
 }
 
 /// Result of an import.
@@ -347,6 +356,17 @@ pub async fn import(
 ) -> Result<Json<ImportResponse>, ApiError> {
     let token = crate::secret::MasterToken::parse(body.token)
         .map_err(|e| ApiError::Unprocessable(format!("Not imported: {e}")))?;
+    if let Some(sync) = body.sync_pocketpaw {
+        let config = crate::config::Config {
+            sync_pocketpaw: sync,
+            ..(*state.config()).clone()
+        };
+        state.save_config(config).map_err(|e| {
+            ApiError::Unavailable(format!(
+                "Not imported: the setting could not be saved ({e}); the current master token is still valid"
+            ))
+        })?;
+    }
     match state
         .import_by(token, super::approval::source(&headers))
         .await

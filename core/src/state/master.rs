@@ -56,11 +56,37 @@ impl AppState {
         let _guard = self.inner.write_lock.lock().await;
         let store = self.inner.store.clone();
         let to_store = token.clone();
-        tokio::task::spawn_blocking(move || store.save(&to_store))
-            .await
-            .map_err(|e| {
-                StoreError::Keychain(format!("the keychain call did not finish: {e}"))
-            })??;
+        // A rotation kept in step with PocketPaw writes its token file too; if that fails,
+        // the keychain goes back to the old master, so neither side changes.
+        let pocketpaw = (event == AuditEvent::Rotate && self.config().sync_pocketpaw)
+            .then(crate::pairing::pocketpaw_token_path)
+            .flatten();
+        let old = self.master().ok();
+        tokio::task::spawn_blocking(move || {
+            store.save(&to_store)?;
+            let Some(path) = pocketpaw else {
+                return Ok(false);
+            };
+            match crate::pairing::write_pocketpaw_token(&path, &to_store) {
+                Ok(()) => Ok(true),
+                Err(e) => {
+                    let undone = old.map(|old| store.save(&old));
+                    if let Some(Err(undo)) = undone {
+                        tracing::error!(
+                            "could not put the old master back in the keychain after PocketPaw's file failed: {undo}"
+                        );
+                    }
+                    Err(StoreError::PocketPaw(format!("{}: {e}", path.display())))
+                }
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Keychain(format!("the keychain call did not finish: {e}")))?
+        .map(|synced| {
+            self.inner
+                .pocketpaw_synced
+                .store(synced, std::sync::atomic::Ordering::Relaxed);
+        })?;
         self.set_slot(MasterSlot::ready(token.clone()));
         self.inner
             .generated
@@ -68,6 +94,13 @@ impl AppState {
         // Only once it is stored: a refused change is not recorded.
         self.inner.audit.record_master_change(event, source, &token);
         Ok(token)
+    }
+
+    /// Whether the last rotation also wrote PocketPaw's token file (`sync_pocketpaw`).
+    pub fn pocketpaw_synced(&self) -> bool {
+        self.inner
+            .pocketpaw_synced
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Reads the store and, if it holds another master than the one in use (changed

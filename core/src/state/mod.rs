@@ -125,6 +125,7 @@ struct Inner {
     approvals: Approvals,
     master_events: tokio::sync::broadcast::Sender<MasterChanged>,
     changed_in_store_at: std::sync::atomic::AtomicU64,
+    pocketpaw_synced: std::sync::atomic::AtomicBool,
 }
 
 /// Builds an [`AppState`].
@@ -181,6 +182,7 @@ impl AppStateBuilder {
                 approvals: self.approvals,
                 master_events: tokio::sync::broadcast::channel(8).0,
                 changed_in_store_at: 0.into(),
+                pocketpaw_synced: false.into(),
             }),
         }
     }
