@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use pawkey_core::approval::Approvals;
 use pawkey_core::config::Config;
 use pawkey_core::secret::MasterToken;
 use pawkey_core::state::AppState;
@@ -140,8 +141,14 @@ impl Drop for Browser {
 }
 
 async fn start_server() -> (pawkey_core::server::RunningServer, String) {
+    start_server_with(Approvals::default()).await
+}
+
+async fn start_server_with(approvals: Approvals) -> (pawkey_core::server::RunningServer, String) {
     let master = MasterToken::parse(MASTER.to_owned()).expect("valid master");
-    let state = AppState::builder(Config::default(), Arc::new(MemoryStore::with(master))).open();
+    let state = AppState::builder(Config::default(), Arc::new(MemoryStore::with(master)))
+        .approvals(approvals)
+        .open();
     let listeners = pawkey_core::server::bind(IpAddr::V4(Ipv4Addr::LOCALHOST), 0, false)
         .await
         .expect("bind an ephemeral loopback port");
@@ -265,6 +272,38 @@ async fn request_access_shows_a_code_and_lands_logged_in_once_approved() {
         .await;
     assert!(!browser.displayed("#request-ended").await);
 
+    browser.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_request_expires_with_a_clear_message_and_ask_again() {
+    // Requests that wait 3 s instead of 120 s.
+    let (server, base) = start_server_with(Approvals::new(
+        Duration::from_secs(3),
+        100,
+        Duration::from_millis(1),
+    ))
+    .await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("{base}/"))
+        .await
+        .expect("open the landing page");
+    browser.click("#request-access").await;
+    let code = browser
+        .wait_for_text("#user-code", "a user code", is_code)
+        .await;
+    let message = browser
+        .wait_for_text("#request-message", "the expiry", |t| t.contains("expired"))
+        .await;
+    assert!(message.contains("Ask again"), "{message}");
+    assert!(!browser.displayed("#request-waiting").await);
+    browser.click("#ask-again").await;
+    browser
+        .wait_for_text("#user-code", "a new code", |t| is_code(t) && t != code)
+        .await;
     browser.close().await;
     server.shutdown().await;
 }
