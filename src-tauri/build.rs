@@ -22,6 +22,9 @@ const COMMANDS: &[&str] = &[
     "open_dashboard",
     "pair_phone",
     "pocketpaw_master",
+    "pending_requests",
+    "approve_request",
+    "deny_request",
 ];
 
 fn main() {

@@ -1,6 +1,6 @@
 // PawKey's window. Plain JS over the Tauri commands in src-tauri/src/commands.rs; live
 // updates arrive as events (status-changed, session-minted, sessions-reset,
-// clipboard-cleared) — nothing here polls the app.
+// clipboard-cleared, requests-changed, show-requests) — nothing here polls the app.
 "use strict";
 
 const { invoke } = window.__TAURI__.core;
@@ -23,6 +23,7 @@ const ui = {
   revealTimer: null,
   minting: false,
   ttlChosen: false,    // the user picked a lifetime; until then it follows the default
+  requestDeadlines: new Map(), // user_code -> Unix seconds when the request expires
 };
 
 // ---------- formatting ----------
@@ -278,6 +279,7 @@ function tick() {
     if (note.dataset.clearing === "true" && ui.copyClearAt && note.dataset.what) renderCopyNote(note);
   }
   refreshSessionBadges();
+  tickRequests();
 }
 
 // ---------- recent sessions ----------
@@ -607,6 +609,126 @@ async function usePort(event) {
   }
 }
 
+// ---------- access requests ----------
+
+// Card for one waiting request. Every text the requester chose goes in with textContent.
+function requestCard(p) {
+  const card = document.createElement("article");
+  card.className = "request";
+  card.dataset.code = p.user_code;
+  card.setAttribute("aria-label", `Access request ${p.user_code}`);
+
+  const code = document.createElement("p");
+  code.className = "request-code";
+  code.textContent = p.user_code;
+  const left = document.createElement("p");
+  left.className = "request-left";
+  left.setAttribute("aria-live", "off");
+
+  const facts = document.createElement("dl");
+  facts.className = "request-facts";
+  for (const [name, value, cls] of [
+    ["Client", p.client || "(no label given)", "request-client"],
+    ["Origin", p.origin || "(none: not from a web page)", "request-origin"],
+    ["Address", p.peer, "request-peer"],
+  ]) {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.className = cls;
+    dd.textContent = value;
+    facts.append(dt, dd);
+  }
+
+  const actions = document.createElement("div");
+  actions.className = "request-actions";
+  const label = document.createElement("label");
+  const selectId = `request-ttl-${p.user_code}`;
+  label.htmlFor = selectId;
+  label.textContent = "Valid for";
+  const select = document.createElement("select");
+  select.id = selectId;
+  select.className = "request-ttl";
+  const hours = [...new Set([...TTL_PRESETS.filter((h) => h < p.ttl_hours), p.ttl_hours])];
+  for (const h of hours) {
+    const option = document.createElement("option");
+    option.value = String(h);
+    option.textContent = presetLabel(h) + (h === p.ttl_hours ? " (asked for)" : "");
+    select.append(option);
+  }
+  select.value = String(p.ttl_hours);
+  const deny = document.createElement("button");
+  deny.type = "button";
+  deny.className = "deny danger";
+  deny.textContent = "Deny";
+  const allow = document.createElement("button");
+  allow.type = "button";
+  allow.className = "allow primary";
+  allow.textContent = "Allow";
+  actions.append(label, select, deny, allow);
+
+  const error = document.createElement("p");
+  error.className = "field-error request-error";
+  error.setAttribute("role", "alert");
+
+  allow.addEventListener("click", () => decide(card, "approve_request", { code: p.user_code, ttlHours: Number(select.value) }));
+  deny.addEventListener("click", () => decide(card, "deny_request", { code: p.user_code }));
+  card.append(code, left, facts, actions, error);
+  return card;
+}
+
+async function decide(card, command, args) {
+  const buttons = card.querySelectorAll("button");
+  for (const b of buttons) b.disabled = true;
+  card.querySelector(".request-error").textContent = "";
+  try {
+    await invoke(command, args);
+    // The requests-changed event that follows removes the card.
+  } catch (e) {
+    card.querySelector(".request-error").textContent = errorMessage(e);
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+// Adds new cards, drops decided or expired ones, and keeps a card's chosen lifetime.
+function renderRequests(view) {
+  const list = $("request-list");
+  const waiting = new Set(view.requests.map((p) => p.user_code));
+  for (const card of [...list.children]) {
+    if (!waiting.has(card.dataset.code)) {
+      ui.requestDeadlines.delete(card.dataset.code);
+      card.remove();
+    }
+  }
+  for (const p of view.requests) {
+    ui.requestDeadlines.set(p.user_code, now() + p.expires_in);
+    if (!list.querySelector(`[data-code="${CSS.escape(p.user_code)}"]`)) list.append(requestCard(p));
+  }
+  $("requests").hidden = view.requests.length === 0;
+  tickRequests();
+}
+
+function tickRequests() {
+  for (const card of $("request-list").children) {
+    const left = (ui.requestDeadlines.get(card.dataset.code) || 0) - now();
+    const text = card.querySelector(".request-left");
+    text.classList.toggle("expired", left <= 0);
+    if (left <= 0) {
+      text.textContent = "expired — the page must ask again";
+      for (const b of card.querySelectorAll("button")) b.disabled = true;
+    } else {
+      text.textContent = `${Math.floor(left / 60)}:${pad2(left % 60)} left`;
+    }
+  }
+}
+
+function showRequests() {
+  const section = $("requests");
+  if (section.hidden) return;
+  section.scrollIntoView({ block: "start" });
+  $("requests-title").focus();
+}
+
 // ---------- wiring ----------
 
 function onKey(event) {
@@ -690,12 +812,20 @@ async function start() {
     }
   });
 
+  await listen("requests-changed", (e) => renderRequests(e.payload));
+  await listen("show-requests", showRequests);
+
   renderStatus(await invoke("status"));
   setInterval(tick, 1000);
   try {
     replaceSessions(await invoke("recent_sessions"));
   } catch (e) {
     $("recent-empty").textContent = errorMessage(e);
+  }
+  try {
+    renderRequests(await invoke("pending_requests"));
+  } catch (e) {
+    $("requests-error").textContent = `Access requests not loaded: ${errorMessage(e)}`;
   }
   document.body.dataset.ready = "true";
 }

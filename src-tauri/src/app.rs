@@ -21,6 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 use zeroize::Zeroizing;
 
+use crate::approvals::RequestsView;
 use crate::clipboard::{ClearOutcome, ClipboardGuard, CopyTicket, SystemClipboard};
 use crate::error::CommandError;
 use crate::server::{ServerSlot, ServerStatus};
@@ -38,6 +39,10 @@ pub const EVENT_MINTED: &str = "session-minted";
 pub const EVENT_SESSIONS: &str = "sessions-reset";
 /// Event: the clipboard timer ran (payload [`ClipboardEvent`]).
 pub const EVENT_CLIPBOARD: &str = "clipboard-cleared";
+/// Event: the waiting access requests changed (payload [`RequestsView`]).
+pub const EVENT_REQUESTS: &str = "requests-changed";
+/// Event: show the access-request cards (the tray's "Pending requests"; no payload).
+pub const EVENT_SHOW_REQUESTS: &str = "show-requests";
 
 /// Where start-up is.
 enum Boot {
@@ -54,6 +59,7 @@ pub struct Shell {
     /// The clipboard, behind the "clear only if still ours" guard.
     pub clipboard: Arc<ClipboardGuard<SystemClipboard>>,
     tray_server_line: std::sync::Mutex<Option<MenuItem<Wry>>>,
+    tray_requests_line: std::sync::Mutex<Option<MenuItem<Wry>>>,
     config_file: Option<PathBuf>,
     /// Marks that the "still running in the tray" notice was shown once.
     hidden_notice_marker: Option<PathBuf>,
@@ -180,6 +186,7 @@ impl Shell {
             server: ServerSlot::default(),
             clipboard: Arc::new(ClipboardGuard::new(SystemClipboard::default())),
             tray_server_line: std::sync::Mutex::new(None),
+            tray_requests_line: std::sync::Mutex::new(None),
             config_file,
             hidden_notice_marker: data_dir.map(|d| d.join("tray-notice-shown")),
             hidden_notice_shown: AtomicBool::new(false),
@@ -362,6 +369,10 @@ pub fn local_time(unix: u64) -> String {
 fn on_tray_action(app: &AppHandle, action: TrayAction) {
     match action {
         TrayAction::Open => show_main_window(app),
+        TrayAction::ShowRequests => {
+            show_main_window(app);
+            let _ = app.emit(EVENT_SHOW_REQUESTS, ());
+        }
         TrayAction::Quit => quit(app.clone()),
         TrayAction::OpenDashboard => {
             let app = app.clone();
@@ -509,6 +520,63 @@ fn follow_master_changes(app: AppHandle, state: &AppState) {
     });
 }
 
+/// Sends the waiting access requests to the window and the tray line.
+fn publish_requests(app: &AppHandle, view: RequestsView) {
+    let shell = app.state::<Shell>();
+    if let Some(line) = &*shell
+        .tray_requests_line
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+    {
+        let (text, enabled) = crate::approvals::tray_line(view.requests.len());
+        let _ = line.set_text(text);
+        let _ = line.set_enabled(enabled);
+    }
+    let _ = app.emit(EVENT_REQUESTS, view);
+}
+
+/// A new request raises the window when it is shown, or notifies when it is hidden in
+/// the tray (raising a hidden window unasked would pull it over whatever the person does).
+fn on_request_opened(app: &AppHandle, pending: &pawkey_core::approval::Pending) {
+    let visible = app
+        .get_webview_window(MAIN_WINDOW)
+        .and_then(|w| w.is_visible().ok())
+        .unwrap_or(false);
+    if visible {
+        show_main_window(app);
+    } else {
+        notify(app, &crate::approvals::arrival_notice(pending));
+    }
+}
+
+/// Forwards core's access-request events to the window and the tray. The list is read
+/// again after every event and when the oldest request expires (core announces an expiry
+/// only when it next looks), so the count never outlives a request by more than a second.
+fn forward_approvals(app: AppHandle, state: AppState) {
+    let mut events = state.approvals().subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let view = crate::approvals::pending(&state);
+            let next_expiry = view.requests.iter().map(|p| p.expires_in).min();
+            publish_requests(&app, view);
+            let wait = async {
+                match next_expiry {
+                    Some(s) => tokio::time::sleep(Duration::from_secs(s + 1)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                received = events.recv() => match received {
+                    Ok(pawkey_core::approval::ApprovalEvent::Opened(p)) => on_request_opened(&app, &p),
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                },
+                () = wait => {}
+            }
+        }
+    });
+}
+
 /// How often the running app re-reads the master token from the keychain.
 const MASTER_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -541,6 +609,7 @@ fn boot(app: AppHandle, setup: Result<Setup, String>) {
         };
         forward_mints(app.clone(), &state);
         follow_master_changes(app.clone(), &state);
+        forward_approvals(app.clone(), state.clone());
         shell.boot.send_replace(Boot::Ready(state.clone()));
         publish_status(&app);
         shell.server.start(&state).await;
@@ -583,16 +652,23 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::commands::open_dashboard,
             crate::commands::pair_phone,
             crate::commands::pocketpaw_master,
+            crate::commands::pending_requests,
+            crate::commands::approve_request,
+            crate::commands::deny_request,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
             match tray::create_tray(&handle, on_tray_action) {
-                Ok(line) => {
+                Ok(lines) => {
                     let shell = app.state::<Shell>();
                     *shell
                         .tray_server_line
                         .lock()
-                        .unwrap_or_else(|p| p.into_inner()) = Some(line);
+                        .unwrap_or_else(|p| p.into_inner()) = Some(lines.server);
+                    *shell
+                        .tray_requests_line
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(lines.requests);
                     shell.has_tray.store(true, Ordering::Relaxed);
                 }
                 // No tray on this desktop: the window still works, and closing it quits.

@@ -248,3 +248,31 @@ pub async fn pocketpaw_master(
         .await
         .map_err(|e| CommandError::Other(format!("the check did not finish: {e}")))
 }
+
+/// The access requests waiting for a decision, oldest first.
+#[tauri::command]
+pub async fn pending_requests(
+    shell: State<'_, Shell>,
+) -> Result<crate::approvals::RequestsView, CommandError> {
+    Ok(crate::approvals::pending(&shell.state().await?))
+}
+
+/// Approves the waiting request `code`, with its requested lifetime or a shorter
+/// `ttl_hours`. The token goes to the requester's next poll, never to the window.
+#[tauri::command]
+pub async fn approve_request(
+    shell: State<'_, Shell>,
+    code: String,
+    ttl_hours: Option<i64>,
+) -> Result<crate::approvals::DecisionView, CommandError> {
+    crate::approvals::approve(&shell.state().await?, &code, ttl_hours)
+}
+
+/// Denies the waiting request `code`; the requester's next poll gets 403.
+#[tauri::command]
+pub async fn deny_request(
+    shell: State<'_, Shell>,
+    code: String,
+) -> Result<crate::approvals::DecisionView, CommandError> {
+    crate::approvals::deny(&shell.state().await?, &code)
+}

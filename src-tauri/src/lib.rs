@@ -2,6 +2,7 @@
 //! over `pawkey-core`. It keeps no token or keychain logic of its own.
 //!
 //! - [`app`]: the Tauri application — start-up, close-to-tray, events, quit.
+//! - [`approvals`]: access requests a person approves — cards, tray line, notification.
 //! - [`commands`]: what the window calls.
 //! - [`dashboard`]: open PocketPaw's dashboard with a fresh token; the pairing QR code.
 //! - [`tray`]: the tray menu; its handlers are plain functions over core.
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod approvals;
 pub mod clipboard;
 pub mod commands;
 pub mod dashboard;

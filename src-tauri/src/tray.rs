@@ -20,6 +20,8 @@ pub const COPY_HOUR: &str = "copy-1h-session";
 pub const OPEN_DASHBOARD: &str = "open-dashboard";
 /// Menu id: show the window.
 pub const OPEN: &str = "open";
+/// Menu id: "Pending requests (N)", which opens the window on the approval cards.
+pub const PENDING_REQUESTS: &str = "pending-requests";
 /// Menu id: the disabled line with the server state.
 pub const SERVER_STATE: &str = "server-state";
 /// Menu id: quit.
@@ -37,6 +39,8 @@ pub enum TrayAction {
     OpenDashboard,
     /// Show and focus the window.
     Open,
+    /// Show the window on the waiting access requests.
+    ShowRequests,
     /// Clear our clipboard, stop the server, exit.
     Quit,
 }
@@ -48,6 +52,7 @@ pub fn action_for(id: &str) -> Option<TrayAction> {
         COPY_HOUR => Some(TrayAction::CopyToken { ttl_hours: Some(1) }),
         OPEN_DASHBOARD => Some(TrayAction::OpenDashboard),
         OPEN => Some(TrayAction::Open),
+        PENDING_REQUESTS => Some(TrayAction::ShowRequests),
         QUIT => Some(TrayAction::Quit),
         _ => None,
     }
@@ -137,12 +142,28 @@ pub fn server_line(status: &ServerStatus) -> String {
     }
 }
 
+/// The menu lines that change while PawKey runs.
+pub struct TrayLines {
+    /// The disabled server line ([`server_line`]).
+    pub server: MenuItem<Wry>,
+    /// "Pending requests (N)" ([`crate::approvals::tray_line`]).
+    pub requests: MenuItem<Wry>,
+}
+
 /// Builds the tray icon and menu. `on_action` runs each menu choice (and a left click, where
-/// the platform reports one, as [`TrayAction::Open`]). Returns the server line to update.
+/// the platform reports one, as [`TrayAction::Open`]). Returns the lines to update.
 pub fn create_tray(
     app: &AppHandle,
     on_action: fn(&AppHandle, TrayAction),
-) -> tauri::Result<MenuItem<Wry>> {
+) -> tauri::Result<TrayLines> {
+    let (requests_text, requests_enabled) = crate::approvals::tray_line(0);
+    let requests = MenuItem::with_id(
+        app,
+        PENDING_REQUESTS,
+        requests_text,
+        requests_enabled,
+        None::<&str>,
+    )?;
     let server = MenuItem::with_id(
         app,
         SERVER_STATE,
@@ -156,6 +177,8 @@ pub fn create_tray(
             &MenuItem::with_id(app, COPY_NEW, "Copy new session token", true, None::<&str>)?,
             &MenuItem::with_id(app, COPY_HOUR, "Copy 1-hour token", true, None::<&str>)?,
             &MenuItem::with_id(app, OPEN_DASHBOARD, "Open dashboard", true, None::<&str>)?,
+            &PredefinedMenuItem::separator(app)?,
+            &requests,
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, OPEN, "Open PawKey", true, None::<&str>)?,
             &server,
@@ -186,7 +209,7 @@ pub fn create_tray(
             }
         })
         .build(app)?;
-    Ok(server)
+    Ok(TrayLines { server, requests })
 }
 
 #[cfg(test)]
@@ -217,6 +240,7 @@ mod tests {
         );
         assert_eq!(action_for(OPEN), Some(TrayAction::Open));
         assert_eq!(action_for(OPEN_DASHBOARD), Some(TrayAction::OpenDashboard));
+        assert_eq!(action_for(PENDING_REQUESTS), Some(TrayAction::ShowRequests));
         assert_eq!(action_for(QUIT), Some(TrayAction::Quit));
         assert_eq!(action_for(SERVER_STATE), None);
         assert_eq!(action_for("nonsense"), None);

@@ -8,7 +8,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{App, Options, OtherCopy, clipboard_text, curl, eventually, free_port, x11};
+use support::{
+    App, Options, OtherCopy, clipboard_text, curl, curl_with, eventually, free_port, x11,
+};
 
 fn is_session_token(t: &str) -> bool {
     let Some(rest) = t.strip_prefix("session:") else {
@@ -1053,5 +1055,131 @@ async fn open_dashboard_and_pair_phone_use_bare_tokens_pocketpaw_accepts() {
         .wait_for_text("#err-dashboard_url", "an inline error", |t| !t.is_empty())
         .await;
     assert!(error.contains("ftp://paw"), "{error}");
+    app.close().await;
+}
+
+/// Opens an access request over HTTP, as a page would; returns (request_id, user_code).
+fn request_access(app: &App, client: &str, ttl_hours: u32) -> (String, String) {
+    let body = serde_json::json!({ "client": client, "ttl_hours": ttl_hours }).to_string();
+    let res = curl_with(
+        "POST",
+        &format!("{}/api/auth/request", base(app)),
+        None,
+        Some(&body),
+    );
+    assert_eq!(res.status, 202, "{}", res.body);
+    let opened = res.json();
+    (
+        opened["request_id"].as_str().unwrap().to_owned(),
+        opened["user_code"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn poll_request(app: &App, request_id: &str) -> support::Http {
+    curl(
+        "GET",
+        &format!("{}/api/auth/request/{request_id}", base(app)),
+        None,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_request_shows_a_card_and_allow_or_deny_answers_the_poller() {
+    let app = App::launch(Options::default()).await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    assert!(!app.visible("#requests").await, "no card before a request");
+
+    // A request over HTTP appears as a card with its code, who asks and a countdown.
+    let (first_id, first_code) = request_access(&app, "e2e poller", 8);
+    let first = format!("#request-list .request[data-code='{first_code}']");
+    app.wait_for_text(&format!("{first} .request-code"), "the user code", |t| {
+        t == first_code
+    })
+    .await;
+    assert!(app.visible("#requests").await);
+    assert_eq!(
+        app.text(&format!("{first} .request-client")).await,
+        "e2e poller"
+    );
+    assert_eq!(
+        app.text(&format!("{first} .request-peer")).await,
+        "127.0.0.1"
+    );
+    app.wait_for_text(&format!("{first} .request-left"), "a countdown", |t| {
+        t.starts_with("1:") && t.ends_with(" left")
+    })
+    .await;
+    // The lifetime picker offers the requested 8 h and shorter, never longer.
+    assert_eq!(app.count(&format!("{first} .request-ttl option")).await, 2);
+    assert_eq!(
+        app.prop(&format!("{first} .request-ttl"), "value")
+            .await
+            .as_deref(),
+        Some("8")
+    );
+    assert_eq!(
+        poll_request(&app, &first_id).status,
+        202,
+        "nothing before a decision"
+    );
+
+    // A second request stacks below the first.
+    let (second_id, second_code) = request_access(&app, "second poller", 24);
+    let second = format!("#request-list .request[data-code='{second_code}']");
+    app.wait_for_text(&format!("{second} .request-code"), "the second code", |t| {
+        t == second_code
+    })
+    .await;
+    assert_eq!(app.count("#request-list .request").await, 2);
+    let (_, first_y, _, _) = app.rect(&first).await;
+    let (_, second_y, _, _) = app.rect(&second).await;
+    assert!(second_y > first_y, "oldest first");
+    app.screenshot("approval-card").await;
+
+    // Allow the first with a shorter lifetime: its poller collects a token that verifies.
+    app.select(&format!("{first} .request-ttl"), "1").await;
+    app.click(&format!("{first} .allow")).await;
+    eventually_async(&app, "the allowed card leaves", |app| async move {
+        app.count("#request-list .request").await == 1
+    })
+    .await;
+    let polled = poll_request(&app, &first_id);
+    assert_eq!(polled.status, 200, "{}", polled.body);
+    let polled = polled.json();
+    assert_eq!(polled["status"], "approved");
+    assert_eq!(polled["expires_in_hours"], 1);
+    let token = polled["session_token"].as_str().unwrap().to_owned();
+    assert!(is_session_token(&token), "{token}");
+    let verify = curl(
+        "GET",
+        &format!("{}/api/auth/verify", base(&app)),
+        Some(&token),
+    );
+    assert_eq!(verify.status, 200, "{}", verify.body);
+    let left = verify.json()["expires_in_seconds"].as_u64().unwrap();
+    assert!((3600 - 60..=3600).contains(&left), "{left}");
+    // The mint shows in the recent list as an approval.
+    let row = format!(
+        "#recent-body tr[data-fingerprint='{}']",
+        pawkey_core::token::fingerprint(&token)
+    );
+    assert_eq!(
+        app.attr(&row, "data-source").await.as_deref(),
+        Some("approval")
+    );
+
+    // Deny the second: its poller is refused, and the section goes away.
+    app.click(&format!("{second} .deny")).await;
+    eventually_async(&app, "the requests section hides", |app| async move {
+        !app.visible("#requests").await
+    })
+    .await;
+    let polled = poll_request(&app, &second_id);
+    assert_eq!(polled.status, 403, "{}", polled.body);
+    assert!(
+        !app.log().contains(&token[8..]),
+        "the token is in the app log"
+    );
     app.close().await;
 }

@@ -761,21 +761,48 @@ impl Http {
     }
 }
 
-/// Runs curl against the app's server: `curl -s -X METHOD [-H auth] URL`.
+/// Runs curl against the app's server (`curl -s -X METHOD`, URL and bearer on stdin).
 pub fn curl(method: &str, url: &str, bearer: Option<&str>) -> Http {
+    let secret = bearer.map(|t| format!("Authorization: Bearer {t}"));
+    curl_with(method, url, secret.as_deref(), None)
+}
+
+/// Runs curl with an optional secret header line (`Authorization: ...`, `Cookie: ...`)
+/// and an optional JSON body (no secret). The URL (it may hold a request id) and the header
+/// go to curl as a config on stdin (`-K -`), so neither is in any process list.
+pub fn curl_with(method: &str, url: &str, secret_header: Option<&str>, json: Option<&str>) -> Http {
     let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-m", "10", "-X", method, "-w", "\n%{http_code}", url]);
-    if bearer.is_some() {
-        // The header comes on stdin, so the token is not in the process list.
-        cmd.args(["-H", "@-"]);
-        cmd.stdin(Stdio::piped());
+    cmd.args([
+        "-s",
+        "-m",
+        "10",
+        "-X",
+        method,
+        "-w",
+        "\n%{http_code}",
+        "-K",
+        "-",
+    ]);
+    if let Some(body) = json {
+        cmd.args([
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            body,
+        ]);
     }
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run curl (apt-get install curl)");
-    if let Some(token) = bearer {
+    {
         use std::io::Write;
         let mut stdin = child.stdin.take().expect("curl stdin");
-        writeln!(stdin, "Authorization: Bearer {token}").expect("write header");
+        assert!(!url.contains('"') && !secret_header.is_some_and(|h| h.contains('"')));
+        writeln!(stdin, "url = \"{url}\"").expect("write url");
+        if let Some(line) = secret_header {
+            writeln!(stdin, "header = \"{line}\"").expect("write header");
+        }
     }
     let out = child.wait_with_output().expect("curl output");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
