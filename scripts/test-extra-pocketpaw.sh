@@ -26,8 +26,12 @@
 #        pocketpaw_session cookie (pocketpaw.dashboard_auth.AuthMiddleware), and the
 #        dashboard link replayed as PocketPaw's frontend (frontend/js/app.js) does;
 #   4. the bare token and the session form minus its prefix are accepted; the prefixed
-#      form as is, tampered tokens, expired tokens and tokens minted after
-#      `pawkeyd master rotate` (a master PocketPaw does not know) are rejected.
+#      form as is, tampered and expired tokens are rejected (PocketPaw's in-process
+#      verifier runs here, while its master is still the first one);
+#   5. kept in step: the import linked them (sync_pocketpaw), so `pawkeyd master rotate`
+#      also replaces PocketPaw's token file: PocketPaw (over HTTP, no restart) refuses the
+#      old tokens and its old master and accepts the new ones; after PocketPaw regenerates
+#      its own token, importing it again makes PawKey's tokens valid there again.
 # Prints each check; exits non-zero if any fails. Needs target/debug/pawkeyd (built by
 # `make test` before the extras).
 set -euo pipefail
@@ -376,31 +380,6 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------
-section "after pawkeyd master rotate (PawKey's master is no longer PocketPaw's)"
-s=0
-"$pawkeyd" master rotate 2>/dev/null || s=$?
-check "pawkeyd master rotate exits 0 (got $s)" test "$s" = 0
-rotated=$("$pawkeyd" master show 2>/dev/null || true)
-check "the keychain holds a new master, not PocketPaw's" test -n "$rotated" -a "$rotated" != "$pp_master"
-t_rot=$(cli_mint --format pocketpaw) || true
-check "pawkeyd verify accepts a token minted with the rotated master" pawkey_accepts "$t_rot"
-rejected_over_http "a token minted after rotate" "$t_rot"
-pp_expect rejected "a token minted after rotate (master PocketPaw does not know)" "$t_rot"
-t_rot_sess=$(cli_mint) || true
-rejected_over_http "a session-form token minted after rotate, with session: removed" "${t_rot_sess#session:}"
-pp_expect rejected "a session-form token minted after rotate, with session: removed" "${t_rot_sess#session:}"
-# The token minted before rotating: PawKey now refuses it; PocketPaw, whose master did not
-# change, still accepts it (PawKey's rotation does not revoke tokens at PocketPaw).
-check "pawkeyd verify now refuses the token minted before rotate" pawkey_refuses "$t_cli"
-pp_status "the token minted before rotate (PocketPaw's master unchanged) as ?token=" 200 /api/remote/status query "$t_cli"
-
-section "import again"
-check "pawkeyd master import --from-pocketpaw again" import_quietly
-t_again=$(cli_mint --format pocketpaw) || true
-accepted_over_http "a token minted after importing PocketPaw's master again" "$t_again"
-pp_expect accepted "a token minted after importing PocketPaw's master again" "$t_again"
-
-# ---------------------------------------------------------------------------------------
 section "PocketPaw's own verifier, in process (pocketpaw.security.session_tokens.verify_session_token)"
 if (cd "$scratch" && "$py" "$scratch/pp_verify.py" "$checks" "$scratch/pp-counts"); then
   read -r ok bad <"$scratch/pp-counts"
@@ -409,6 +388,37 @@ if (cd "$scratch" && "$py" "$scratch/pp_verify.py" "$checks" "$scratch/pp-counts
 else
   fail "pocketpaw in-process verification did not run"
 fi
+
+# ---------------------------------------------------------------------------------------
+section "after pawkeyd master rotate (kept in step: PocketPaw's token file is replaced too)"
+check "the import linked them: sync_pocketpaw = true in $PAWKEY_CONFIG" grep -q 'sync_pocketpaw = true' "$PAWKEY_CONFIG"
+s=0
+"$pawkeyd" master rotate 2>/dev/null || s=$?
+check "pawkeyd master rotate exits 0 (got $s)" test "$s" = 0
+rotated=$("$pawkeyd" master show 2>/dev/null || true)
+check "the keychain holds a new master, not PocketPaw's old one" test -n "$rotated" -a "$rotated" != "$pp_master"
+pp_file=$HOME/.pocketpaw/access_token
+check "PocketPaw's token file now holds the same new master" test "$(cat "$pp_file")" = "$rotated"
+check "PocketPaw's token file is still mode 0600" test "$(stat -c %a "$pp_file")" = 600
+t_rot=$(cli_mint --format pocketpaw) || true
+check "pawkeyd verify accepts a token minted with the rotated master" pawkey_accepts "$t_rot"
+# PocketPaw reads its token file on every request: no restart.
+accepted_over_http "a token minted after rotate (PocketPaw read its new token file)" "$t_rot"
+t_rot_sess=$(cli_mint) || true
+accepted_over_http "a session-form token minted after rotate, with session: removed" "${t_rot_sess#session:}"
+# Rotation revokes everything on both sides at once.
+check "pawkeyd verify now refuses the token minted before rotate" pawkey_refuses "$t_cli"
+rejected_over_http "the token minted before rotate" "$t_cli"
+pp_status "PocketPaw's old master as ?token=" 401 /api/remote/status query "$pp_master"
+pp_status "the new master as ?token=" 200 /api/remote/status query "$rotated"
+
+section "PocketPaw regenerates its own token; PawKey takes it again"
+new_pp=$("$py" -c 'import uuid; print(uuid.uuid4())')
+printf '%s' "$new_pp" >"$pp_file"
+rejected_over_http "a PawKey token after PocketPaw's own regeneration" "$t_rot"
+check "pawkeyd master import --from-pocketpaw again" import_quietly
+t_again=$(cli_mint --format pocketpaw) || true
+accepted_over_http "a token minted after importing PocketPaw's new master" "$t_again"
 
 check "PocketPaw logged no server error" bash -c "! grep -Eq 'Traceback|ERROR' '$scratch/pocketpaw.log'"
 grep -E 'Traceback|ERROR' -A5 "$scratch/pocketpaw.log" | head -30 >&2 || true

@@ -258,7 +258,9 @@ fn master_import_from_pocketpaw_reads_its_token_file() {
 #[test]
 fn status_says_where_the_master_lives_and_what_is_configured() {
     let p = Pawkeyd::new();
-    let run = p.run(&["status"], None);
+    let mut cmd = p.command();
+    cmd.env_remove("PAWKEY_PORT").arg("status");
+    let run = run_command(&mut cmd, None);
     assert_eq!(run.code, Some(0), "{run:?}");
     let location = format!(
         "OS keychain (service {}, account master-token)",
@@ -287,7 +289,9 @@ fn status_says_where_the_master_lives_and_what_is_configured() {
     )
     .unwrap();
     let mut cmd = p.command();
-    cmd.env("PAWKEY_TTL_HOURS", "5").arg("status");
+    cmd.env_remove("PAWKEY_PORT")
+        .env("PAWKEY_TTL_HOURS", "5")
+        .arg("status");
     let run = run_command(&mut cmd, None);
     assert_eq!(run.code, Some(0), "{run:?}");
     for line in [
@@ -308,7 +312,9 @@ fn status_says_where_the_master_lives_and_what_is_configured() {
 
     // An IPv6 bind address is shown as a usable URL.
     let mut cmd = p.command();
-    cmd.env("PAWKEY_BIND", "::1").arg("status");
+    cmd.env_remove("PAWKEY_PORT")
+        .env("PAWKEY_BIND", "::1")
+        .arg("status");
     let run = run_command(&mut cmd, None);
     assert!(
         run.stdout

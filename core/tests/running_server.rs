@@ -14,15 +14,10 @@ use pawkey_core::secret::MasterToken;
 use pawkey_core::store::MasterStore;
 use pawkey_core::token::TokenFormat;
 
-/// A `pawkeyd` whose config file names a free port, so `serve` and the CLI agree on it.
+/// A `pawkeyd` on its own free port (`PAWKEY_PORT`), so `serve` and the CLI agree on it.
 fn pawkeyd_on_free_port() -> (Pawkeyd, u16) {
     let p = Pawkeyd::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    std::fs::write(p.config_file(), format!("port = {port}\n")).unwrap();
+    let port = p.port;
     (p, port)
 }
 

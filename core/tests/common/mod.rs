@@ -461,6 +461,10 @@ impl Drop for KeyringEntry {
 pub struct Pawkeyd {
     pub dir: tempfile::TempDir,
     pub keyring: KeyringEntry,
+    /// A port nothing listens on (`PAWKEY_PORT`), so the CLI never finds another PawKey
+    /// (a developer's own, say) running on the default port; `serve` without `--port`
+    /// listens there.
+    pub port: u16,
 }
 
 /// What a finished command printed.
@@ -483,9 +487,14 @@ impl From<Output> for Run {
 
 impl Pawkeyd {
     pub fn new() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
             keyring: KeyringEntry::new(),
+            port,
         }
     }
 
@@ -513,6 +522,7 @@ impl Pawkeyd {
             .env("PAWKEY_CONFIG", self.config_file())
             .env("PAWKEY_DATA_DIR", self.data_dir())
             .env("PAWKEY_KEYRING_SERVICE", &self.keyring.service)
+            .env("PAWKEY_PORT", self.port.to_string())
             .stdin(Stdio::null());
         cmd
     }

@@ -480,12 +480,20 @@ impl App {
 
     /// How many elements match `css`.
     pub async fn count(&self, css: &str) -> usize {
-        self.wd(
-            &format!("count {css}"),
-            self.client.find_all(Locator::Css(css)),
-        )
-        .await
-        .len()
+        // Counted in the page: no element handles, so a list re-rendered meanwhile (the
+        // approval cards count down every second) cannot make them stale.
+        let n = self
+            .wd(
+                &format!("count {css}"),
+                self.client.execute(
+                    "return document.querySelectorAll(arguments[0]).length;",
+                    vec![serde_json::Value::from(css)],
+                ),
+            )
+            .await;
+        n.as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or_else(|| panic!("count {css}: not a number: {n}"))
     }
 
     /// Runs JavaScript in the page and returns its result.
