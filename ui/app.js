@@ -399,11 +399,13 @@ async function rotate() {
   const confirm = $("rotate-confirm");
   confirm.disabled = true;
   try {
-    await invoke("rotate_master");
+    const status = await invoke("rotate_master");
     $("rotate-dialog").close();
     hideMaster();
     delete $("master-note").dataset.clearing;
-    setNote($("master-note"), "Rotated. Every earlier session token is now rejected; give PocketPaw the new master token.", "ok");
+    setNote($("master-note"), status.pocketpaw_updated
+      ? "Rotated in PawKey and in PocketPaw's token file: every earlier session token is now rejected by both."
+      : "Rotated. Every earlier session token is now rejected; give PocketPaw the new master token.", "ok");
     if (ui.current) {
       ui.current = null;
       clearToken("The master token was rotated; earlier tokens no longer work. Press “New session”.");

@@ -577,6 +577,34 @@ fn forward_approvals(app: AppHandle, state: AppState) {
     });
 }
 
+/// Compares PocketPaw's token file with the master every few seconds and refreshes the
+/// window when that changes (PocketPaw regenerated its token, say), so the window offers
+/// the import without being asked.
+fn follow_pocketpaw(app: AppHandle, state: AppState) {
+    tauri::async_runtime::spawn(async move {
+        let mut last = None;
+        loop {
+            tokio::time::sleep(MASTER_CHECK_INTERVAL).await;
+            let s = state.clone();
+            // The relation, and when the file last changed: a regeneration between two
+            // checks that leaves the relation as it was is still news to the window.
+            let Ok(now) = tauri::async_runtime::spawn_blocking(move || {
+                let modified = pawkey_core::pairing::pocketpaw_token_path()
+                    .and_then(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+                (crate::dashboard::pocketpaw_master(&s), modified)
+            })
+            .await
+            else {
+                continue;
+            };
+            if last.as_ref().is_some_and(|l| *l != now) {
+                publish_status(&app);
+            }
+            last = Some(now);
+        }
+    });
+}
+
 /// How often the running app re-reads the master token from the keychain.
 const MASTER_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -609,6 +637,7 @@ fn boot(app: AppHandle, setup: Result<Setup, String>) {
         };
         forward_mints(app.clone(), &state);
         follow_master_changes(app.clone(), &state);
+        follow_pocketpaw(app.clone(), state.clone());
         forward_approvals(app.clone(), state.clone());
         shell.boot.send_replace(Boot::Ready(state.clone()));
         publish_status(&app);

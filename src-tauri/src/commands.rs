@@ -140,6 +140,19 @@ pub async fn import_master_from_pocketpaw(
         .map_err(|e| CommandError::Other(format!("not imported from {}: {e}", path.display())))?;
     let state = shell.state().await?;
     state.import_by(token, MintSource::Window).await?;
+    // Imported from PocketPaw: keep it in step from now on (rotations write its file too).
+    if !state.config().sync_pocketpaw {
+        let config = pawkey_core::config::Config {
+            sync_pocketpaw: true,
+            ..(*state.config()).clone()
+        };
+        let saved = state.clone();
+        match tauri::async_runtime::spawn_blocking(move || saved.save_config(config)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("could not save sync_pocketpaw = true: {e}"),
+            Err(e) => tracing::warn!("saving sync_pocketpaw did not finish: {e}"),
+        }
+    }
     publish_status(&app);
     Ok(state.master_status())
 }

@@ -1048,6 +1048,20 @@ async fn open_dashboard_and_pair_phone_use_bare_tokens_pocketpaw_accepts() {
     .await;
     assert_eq!(app.sandbox.stored_master(), theirs);
 
+    // PocketPaw regenerates its own token: within seconds, unasked, the window offers the
+    // import again.
+    std::fs::write(
+        pocketpaw.join("access_token"),
+        "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
+    )
+    .unwrap();
+    eventually_async(
+        &app,
+        "the notice after PocketPaw regenerated",
+        |app| async move { app.visible("#pocketpaw-different").await },
+    )
+    .await;
+
     // An invalid dashboard URL is refused inline.
     app.type_into("#set-dashboard", "ftp://paw").await;
     app.click("#save-settings").await;

@@ -89,6 +89,9 @@ pub struct MasterStatus {
     /// When (Unix seconds) the master last changed in its store behind PawKey's back and
     /// PawKey switched to it, if it did since start.
     pub changed_in_store_at: Option<u64>,
+    /// True when the last rotation also replaced PocketPaw's token file
+    /// (`sync_pocketpaw`), so PocketPaw refuses the old tokens too.
+    pub pocketpaw_updated: bool,
 }
 
 enum MasterSlot {
@@ -276,6 +279,7 @@ impl AppState {
 
     /// Where the master token lives and whether it is usable.
     pub fn master_status(&self) -> MasterStatus {
+        let pocketpaw_updated = self.pocketpaw_synced();
         let changed_in_store_at = match self
             .inner
             .changed_in_store_at
@@ -296,6 +300,7 @@ impl AppState {
                 error: None,
                 generated,
                 changed_in_store_at,
+                pocketpaw_updated,
             },
             MasterSlot::Unavailable(e) => MasterStatus {
                 location,
@@ -303,6 +308,7 @@ impl AppState {
                 error: Some(e.to_string()),
                 generated,
                 changed_in_store_at,
+                pocketpaw_updated,
             },
         }
     }
