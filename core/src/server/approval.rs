@@ -57,7 +57,7 @@ impl From<ApproveError> for ApiError {
 pub struct AccessRequest {
     /// A label the person approving sees, e.g. "PocketPaw dashboard" (at most 64
     /// printable characters).
-    #[schema(max_length = 64)]
+    #[schema(max_length = 64, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub client: Option<String>,
     /// Lifetime in hours, 1 to the configured `ttl_hours` (default: the configured value).
     #[schema(minimum = 1, maximum = 720)]

@@ -100,13 +100,16 @@ pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi
 /// `max_ttl_hours`: a requested lifetime above it is refused, so the schema says so.
 pub fn document_for(max_ttl_hours: u32) -> utoipa::openapi::OpenApi {
     let mut doc = document();
-    let session_request = doc
-        .components
-        .as_mut()
-        .and_then(|c| c.schemas.get_mut("SessionRequest"));
-    if let Some(RefOr::T(Schema::Object(request))) = session_request {
-        if let Some(RefOr::T(Schema::Object(ttl))) = request.properties.get_mut("ttl_hours") {
-            ttl.maximum = Some(max_ttl_hours.into());
+    // Every body that asks for a lifetime: a session, an access request, an approval.
+    for name in ["SessionRequest", "AccessRequest", "ApproveRequest"] {
+        let request = doc
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut(name));
+        if let Some(RefOr::T(Schema::Object(request))) = request {
+            if let Some(RefOr::T(Schema::Object(ttl))) = request.properties.get_mut("ttl_hours") {
+                ttl.maximum = Some(max_ttl_hours.into());
+            }
         }
     }
     doc

@@ -316,6 +316,7 @@ pub async fn regenerate(
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
     /// The master token to use from now on (16–512 printable ASCII characters).
+    #[schema(min_length = 16, max_length = 512, pattern = r"^[!-~]+$")]
     pub token: String,
     /// Keep PocketPaw in step from now on (true when the token is PocketPaw's): later
     /// rotations also write PocketPaw's token file. Saved in the settings.
