@@ -237,13 +237,19 @@ else
   check "keychain down: the old master still mints after the failed rotation (got $s)" test "$s" = 200
   # Bring the keychain back: stop whatever D-Bus activated meanwhile (locked), then start
   # and unlock it as scripts/with-keyring.sh does.
-  activated=$(keyring_pid)
-  if [ -n "$activated" ]; then
-    kill -TERM "$activated"
-    for _ in $(seq 1 100); do kill -0 "$activated" 2>/dev/null || break; sleep 0.05; done
-  fi
-  eval "$(echo "" | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)" || true
-  for _ in $(seq 1 50); do [ -n "$(keyring_pid)" ] && break; sleep 0.1; done
+  # The running server re-reads the keychain now and then, and each read of a stopped one
+  # makes D-Bus start a locked daemon: retry until the unlocked one owns the name.
+  for _ in 1 2 3 4 5; do
+    activated=$(keyring_pid)
+    if [ -n "$activated" ]; then
+      kill -TERM "$activated"
+      for _ in $(seq 1 100); do kill -0 "$activated" 2>/dev/null || break; sleep 0.05; done
+    fi
+    eval "$(echo "" | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)" || true
+    for _ in $(seq 1 50); do [ -n "$(keyring_pid)" ] && break; sleep 0.1; done
+    "$pawkeyd" master show >/dev/null 2>&1 && break
+    sleep 0.5
+  done
   stored=$("$pawkeyd" master show 2>/dev/null || true)
   check "keychain back: the stored master is unchanged" test "$stored" = "$master"
   s=$(status_of "$master" POST "$base/api/token/regenerate" --max-time 30)

@@ -8,6 +8,9 @@ use crate::audit::{AuditEvent, MintSource};
 use crate::secret::MasterToken;
 use crate::store::StoreError;
 
+/// Most checks [`AppState::watch_master`] skips after failed reads.
+const MAX_BACKOFF_TICKS: u32 = 150;
+
 /// A change of the master token this process did not make itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -142,16 +145,31 @@ impl AppState {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await;
+        // After a failed read (keychain gone or locked) wait 2, 4, 8... ticks, up to
+        // MAX_BACKOFF_TICKS, before asking again: asking a locked keychain may prompt the
+        // person to unlock it, and asking a stopped one makes D-Bus start a new daemon.
+        let mut failures = 0u32;
+        let mut skip = 0u32;
         loop {
             ticks.tick().await;
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
             // Not while this process itself is replacing the master.
             let Ok(_guard) = self.inner.write_lock.try_lock() else {
                 continue;
             };
             let state = self.clone();
             match tokio::task::spawn_blocking(move || state.sync_master_from_store()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::debug!("could not re-read the master token: {e}"),
+                Ok(Ok(_)) => failures = 0,
+                Ok(Err(e)) => {
+                    failures = failures.saturating_add(1);
+                    skip = 2u32.saturating_pow(failures).min(MAX_BACKOFF_TICKS);
+                    tracing::debug!(
+                        "could not re-read the master token ({e}); next try in {skip} checks"
+                    );
+                }
                 Err(e) => tracing::debug!("master token check did not finish: {e}"),
             }
         }
