@@ -9,9 +9,11 @@ use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt as _;
 use zeroize::Zeroizing;
 
-use crate::app::{CopyView, SessionsView, Shell, StatusView, publish_status};
 use crate::error::CommandError;
+use crate::events::publish_status;
 use crate::settings::SettingsForm;
+use crate::shell::Shell;
+use crate::views::{CopyView, SessionsView, StatusView};
 
 /// A token minted from the window, and whether it reached the clipboard.
 #[derive(Serialize)]
