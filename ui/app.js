@@ -19,6 +19,7 @@ const ui = {
   copyClearAt: 0,      // ms epoch when the clipboard will be cleared
   sessions: [],        // SessionRow[] ({seq, ...AuditEntry}), newest first
   sessionsSeq: 0,      // seq of the newest row shown
+  sessionsCapacity: Infinity, // rows the list keeps; SessionsView.capacity says how many
   settingsDirty: false,
   revealTimer: null,
   minting: false,
@@ -336,14 +337,15 @@ function addSession(row) {
   if (row.seq <= ui.sessionsSeq) return;
   ui.sessionsSeq = row.seq;
   ui.sessions.unshift(row);
-  ui.sessions.length = Math.min(ui.sessions.length, 200);
+  ui.sessions.length = Math.min(ui.sessions.length, ui.sessionsCapacity);
   renderSessions(new Set([row.seq]));
 }
 
 function replaceSessions(view) {
   // Rows that arrived as events before this list keep their place on top.
   const newer = ui.sessions.filter((row) => row.seq > view.seq);
-  ui.sessions = newer.concat(view.sessions);
+  ui.sessionsCapacity = view.capacity;
+  ui.sessions = newer.concat(view.sessions).slice(0, ui.sessionsCapacity);
   ui.sessionsSeq = Math.max(view.seq, ...newer.map((row) => row.seq));
   renderSessions();
 }

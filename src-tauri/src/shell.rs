@@ -81,6 +81,7 @@ impl Sessions {
         SessionsView {
             seq: self.seq,
             sessions: self.rows.iter().cloned().collect(),
+            capacity: pawkey_core::audit::RING_CAPACITY,
         }
     }
 }
@@ -252,6 +253,10 @@ mod tests {
             sessions.push(entry(n));
         }
         let view = sessions.view();
+        assert_eq!(
+            view.capacity, capacity,
+            "the window trims to what it is told"
+        );
         assert_eq!(view.sessions.len(), capacity);
         assert_eq!(view.sessions[0].entry.minted_at, capacity as u64 + 6);
 

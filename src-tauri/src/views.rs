@@ -42,6 +42,9 @@ pub struct SessionsView {
     pub seq: u64,
     /// Newest first.
     pub sessions: Vec<SessionRow>,
+    /// How many rows the list keeps (core's [`pawkey_core::audit::RING_CAPACITY`]), so
+    /// the window trims rows that arrive as events to the same length.
+    pub capacity: usize,
 }
 
 /// The start-up state as the window sees it.
