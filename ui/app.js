@@ -123,10 +123,10 @@ function renderStatus(status) {
     const changed = master.changed_in_store_at
       ? ` — changed in the keychain at ${new Date(master.changed_in_store_at * 1000).toLocaleTimeString()}; now in use`
       : "";
-    $("master-text").textContent = `${keychainName(master.location)} — OK${changed}`;
+    $("master-text").textContent = `${keychainName(master)} — OK${changed}`;
   } else {
     masterItem.dataset.state = "error";
-    $("master-text").textContent = `${keychainName(master.location)} — error`;
+    $("master-text").textContent = `${keychainName(master)} — error`;
   }
   $("keychain-banner").hidden = !master || master.ok;
   if (master && !master.ok) $("keychain-message").textContent = master.error;
@@ -145,10 +145,10 @@ function renderStatus(status) {
   if (status.pocketpaw_token_file) $("import-pocketpaw").title = `Reads ${status.pocketpaw_token_file}`;
 }
 
-function keychainName(location) {
-  if (location.startsWith("OS keychain")) return "OS keychain";
-  if (location.startsWith("file ")) return "Token file";
-  return location;
+function keychainName(master) {
+  if (master.store === "keychain") return "OS keychain";
+  if (master.store === "file") return "Token file";
+  return master.location;
 }
 
 // ---------- TTL picker ----------
