@@ -453,6 +453,9 @@ mod tests {
         let state = state_with(store.clone());
         let status = state.master_status();
         assert!(status.ok && status.generated, "{status:?}");
+        // The window matches on the kind, never on the location sentence.
+        assert_eq!(status.store, crate::store::StoreKind::Memory);
+        assert_eq!(serde_json::to_value(&status).unwrap()["store"], "memory");
         let stored = store.stored().expect("stored on first run");
         assert_eq!(stored.len(), 64);
         assert!(state.is_master(&stored).unwrap());
