@@ -19,6 +19,7 @@ const ui = {
   copyClearAt: 0,      // ms epoch when the clipboard will be cleared
   sessions: [],        // SessionRow[] ({seq, ...AuditEntry}), newest first
   sessionsSeq: 0,      // seq of the newest row shown
+  sessionsCapacity: Infinity, // rows the list keeps; SessionsView.capacity says how many
   settingsDirty: false,
   revealTimer: null,
   minting: false,
@@ -122,10 +123,10 @@ function renderStatus(status) {
     const changed = master.changed_in_store_at
       ? ` — changed in the keychain at ${new Date(master.changed_in_store_at * 1000).toLocaleTimeString()}; now in use`
       : "";
-    $("master-text").textContent = `${keychainName(master.location)} — OK${changed}`;
+    $("master-text").textContent = `${keychainName(master)} — OK${changed}`;
   } else {
     masterItem.dataset.state = "error";
-    $("master-text").textContent = `${keychainName(master.location)} — error`;
+    $("master-text").textContent = `${keychainName(master)} — error`;
   }
   $("keychain-banner").hidden = !master || master.ok;
   if (master && !master.ok) $("keychain-message").textContent = master.error;
@@ -144,10 +145,10 @@ function renderStatus(status) {
   if (status.pocketpaw_token_file) $("import-pocketpaw").title = `Reads ${status.pocketpaw_token_file}`;
 }
 
-function keychainName(location) {
-  if (location.startsWith("OS keychain")) return "OS keychain";
-  if (location.startsWith("file ")) return "Token file";
-  return location;
+function keychainName(master) {
+  if (master.store === "keychain") return "OS keychain";
+  if (master.store === "file") return "Token file";
+  return master.location;
 }
 
 // ---------- TTL picker ----------
@@ -336,14 +337,15 @@ function addSession(row) {
   if (row.seq <= ui.sessionsSeq) return;
   ui.sessionsSeq = row.seq;
   ui.sessions.unshift(row);
-  ui.sessions.length = Math.min(ui.sessions.length, 200);
+  ui.sessions.length = Math.min(ui.sessions.length, ui.sessionsCapacity);
   renderSessions(new Set([row.seq]));
 }
 
 function replaceSessions(view) {
   // Rows that arrived as events before this list keep their place on top.
   const newer = ui.sessions.filter((row) => row.seq > view.seq);
-  ui.sessions = newer.concat(view.sessions);
+  ui.sessionsCapacity = view.capacity;
+  ui.sessions = newer.concat(view.sessions).slice(0, ui.sessionsCapacity);
   ui.sessionsSeq = Math.max(view.seq, ...newer.map((row) => row.seq));
   renderSessions();
 }

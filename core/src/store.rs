@@ -64,8 +64,23 @@ pub enum StoreError {
     ReadOnly(PathBuf),
 }
 
+/// Which kind of store holds the master token: what a program matches on, where
+/// [`MasterStore::location`] is the sentence a person reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    /// The OS keychain ([`KeyringStore`]).
+    Keychain,
+    /// A read-only file the user opted into ([`FileStore`]).
+    File,
+    /// Memory, for unit tests ([`MemoryStore`]).
+    Memory,
+}
+
 /// A place that holds the master token.
 pub trait MasterStore: Send + Sync {
+    /// Which kind of store this is.
+    fn kind(&self) -> StoreKind;
     /// Where the token lives, for status lines ("OS keychain (service pawkey, account
     /// master-token)").
     fn location(&self) -> String;
@@ -183,6 +198,10 @@ fn map_keyring_error(e: keyring::Error) -> StoreError {
 }
 
 impl MasterStore for KeyringStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Keychain
+    }
+
     fn location(&self) -> String {
         format!(
             "OS keychain (service {}, account {})",
@@ -254,6 +273,10 @@ pub fn read_private_token_file(path: &Path) -> Result<MasterToken, StoreError> {
 }
 
 impl MasterStore for FileStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::File
+    }
+
     fn location(&self) -> String {
         format!(
             "file {} (read-only, opted in with --master-token-file)",
@@ -304,6 +327,10 @@ impl MemoryStore {
 }
 
 impl MasterStore for MemoryStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Memory
+    }
+
     fn location(&self) -> String {
         "memory (tests only)".into()
     }

@@ -9,9 +9,11 @@ use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt as _;
 use zeroize::Zeroizing;
 
-use crate::app::{CopyView, SessionsView, Shell, StatusView, publish_status};
 use crate::error::CommandError;
+use crate::events::publish_status;
 use crate::settings::SettingsForm;
+use crate::shell::Shell;
+use crate::views::{CopyView, SessionsView, StatusView};
 
 /// A token minted from the window, and whether it reached the clipboard.
 #[derive(Serialize)]
@@ -288,4 +290,95 @@ pub async fn deny_request(
     code: String,
 ) -> Result<crate::approvals::DecisionView, CommandError> {
     crate::approvals::deny(&shell.state().await?, &code)
+}
+
+/// The command names are written in four places Tauri needs them: the `#[tauri::command]`
+/// functions here, `generate_handler!` in `lib.rs`, `COMMANDS` in `build.rs` (which makes
+/// the `allow-<name>` permissions) and the capability in `tauri.conf.json`. Tauri's macros
+/// take paths, not a list, so they cannot share one const; this test keeps them in step.
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn read(relative: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The text between `start` and the next `end` after it.
+    fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+        let from = text.find(start).unwrap_or_else(|| panic!("no {start:?}")) + start.len();
+        let len = text[from..]
+            .find(end)
+            .unwrap_or_else(|| panic!("no {end:?}"));
+        &text[from..from + len]
+    }
+
+    fn defined_here() -> BTreeSet<String> {
+        let source = read("src/commands.rs");
+        // Only the commands, not this test (which names the attribute too).
+        let (commands, _tests) = source
+            .split_once("#[cfg(test)]")
+            .expect("commands.rs has its tests at the end");
+        commands
+            .split("#[tauri::command]\n")
+            .skip(1)
+            .map(|after| {
+                let name = between(after, "fn ", "(");
+                name.trim().to_string()
+            })
+            .collect()
+    }
+
+    fn registered_in_lib() -> BTreeSet<String> {
+        let source = read("src/lib.rs");
+        between(&source, "generate_handler![", "]")
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|path| path.rsplit("::").next().unwrap_or(path).to_string())
+            .collect()
+    }
+
+    fn listed_in_build_rs() -> BTreeSet<String> {
+        let source = read("build.rs");
+        between(&source, "const COMMANDS: &[&str] = &[", "];")
+            .split(',')
+            .map(|s| s.trim().trim_matches('"'))
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn allowed_in_capability() -> BTreeSet<String> {
+        let config: serde_json::Value =
+            serde_json::from_str(&read("tauri.conf.json")).expect("tauri.conf.json is JSON");
+        let capabilities = config["app"]["security"]["capabilities"]
+            .as_array()
+            .expect("capabilities inline in the config");
+        capabilities
+            .iter()
+            .flat_map(|c| c["permissions"].as_array().cloned().unwrap_or_default())
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .filter(|p| !p.contains(':'))
+            .map(|p| {
+                p.strip_prefix("allow-")
+                    .unwrap_or_else(|| panic!("unexpected permission {p}"))
+                    .replace('-', "_")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_place_that_names_the_commands_names_the_same_ones() {
+        let defined = defined_here();
+        assert!(defined.len() > 10, "parsed too few commands: {defined:?}");
+        assert_eq!(registered_in_lib(), defined, "generate_handler! in lib.rs");
+        assert_eq!(listed_in_build_rs(), defined, "COMMANDS in build.rs");
+        assert_eq!(
+            allowed_in_capability(),
+            defined,
+            "the capability in tauri.conf.json"
+        );
+    }
 }

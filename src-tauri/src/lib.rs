@@ -1,7 +1,11 @@
 //! PawKey's desktop shell: the window, the tray, the plugins and the `#[tauri::command]`s
-//! over `pawkey-core`. It keeps no token or keychain logic of its own.
+//! over `pawkey-core`. It keeps no token or keychain logic of its own. This file builds
+//! the Tauri application (plugins, commands, close-to-tray) and runs start-up.
 //!
-//! - [`app`]: the Tauri application — start-up, close-to-tray, events, quit.
+//! - [`shell`]: the state the commands, tray and followers share; its mirror of the recent list.
+//! - [`views`]: what the window is sent — view types and event names.
+//! - [`events`]: background followers forwarding core's events to the window and tray.
+//! - [`lifecycle`]: showing the window, notifications, the tray's choices, quit.
 //! - [`approvals`]: access requests a person approves — cards, tray line, notification.
 //! - [`commands`]: what the window calls.
 //! - [`dashboard`]: open PocketPaw's dashboard with a fresh token; the pairing QR code.
@@ -13,17 +17,31 @@
 
 #![forbid(unsafe_code)]
 
-pub mod app;
 pub mod approvals;
 pub mod clipboard;
 pub mod commands;
 pub mod dashboard;
 pub mod error;
+pub mod events;
+pub mod lifecycle;
 pub mod server;
 pub mod settings;
+pub mod shell;
 pub mod tray;
+pub mod views;
 
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+
+use pawkey_core::audit::AuditLog;
+use pawkey_core::cli::Cli;
+use pawkey_core::startup::Setup;
+use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
+
+use crate::events::publish_status;
+use crate::lifecycle::{on_hidden_to_tray, on_tray_action, quit, show_main_window};
+use crate::shell::{Boot, Shell};
+use crate::views::MAIN_WINDOW;
 
 /// `pawkey`'s whole `main`: with a subcommand it is `pawkeyd`; without, the desktop app.
 pub fn main() -> ExitCode {
@@ -32,5 +50,139 @@ pub fn main() -> ExitCode {
     if cli.command.is_some() {
         return pawkey_core::cli::run(cli);
     }
-    app::run(cli)
+    run(cli)
+}
+
+/// Opens the state off the main thread (the keychain blocks on D-Bus), then starts the
+/// server; the window is already showing "Starting…" meanwhile.
+fn boot(app: AppHandle, setup: Result<Setup, String>) {
+    tauri::async_runtime::spawn(async move {
+        let shell = app.state::<Shell>();
+        let setup = match setup {
+            Ok(setup) => setup,
+            Err(message) => {
+                shell.boot.send_replace(Boot::Failed(message));
+                publish_status(&app);
+                return;
+            }
+        };
+        let opened = tauri::async_runtime::spawn_blocking(move || {
+            let audit = AuditLog::with_file(&setup.paths.data_dir);
+            setup.open_state(audit)
+        })
+        .await;
+        let state = match opened {
+            Ok(state) => state,
+            Err(e) => {
+                let message = format!("PawKey could not open its state: {e}");
+                shell.boot.send_replace(Boot::Failed(message));
+                publish_status(&app);
+                return;
+            }
+        };
+        events::forward_mints(app.clone(), &state);
+        events::follow_master_changes(app.clone(), &state);
+        events::follow_pocketpaw(app.clone(), state.clone());
+        events::forward_approvals(app.clone(), state.clone());
+        shell.boot.send_replace(Boot::Ready(state.clone()));
+        publish_status(&app);
+        shell.server.start(&state).await;
+        publish_status(&app);
+    });
+}
+
+/// Launches the desktop app; returns when it exits.
+pub fn run(cli: Cli) -> ExitCode {
+    let setup = Setup::load(cli.config.as_deref(), cli.master_token_file.as_deref())
+        .map_err(|e| e.to_string());
+    let (config_file, data_dir) = match &setup {
+        Ok(s) => (
+            Some(s.paths.config_file.clone()),
+            Some(s.paths.data_dir.clone()),
+        ),
+        Err(_) => (None, None),
+    };
+    let built = tauri::Builder::default()
+        // First, so a second launch hands over before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            show_main_window(app);
+        }))
+        .plugin(tauri_plugin_autostart::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
+        .manage(Shell::new(config_file, data_dir))
+        .invoke_handler(tauri::generate_handler![
+            crate::commands::status,
+            crate::commands::new_session,
+            crate::commands::copy_session,
+            crate::commands::recent_sessions,
+            crate::commands::reveal_master,
+            crate::commands::copy_master,
+            crate::commands::rotate_master,
+            crate::commands::import_master,
+            crate::commands::import_master_from_pocketpaw,
+            crate::commands::retry_keychain,
+            crate::commands::save_settings,
+            crate::commands::suggest_port,
+            crate::commands::open_dashboard,
+            crate::commands::pair_phone,
+            crate::commands::pocketpaw_master,
+            crate::commands::pending_requests,
+            crate::commands::approve_request,
+            crate::commands::deny_request,
+        ])
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            match tray::create_tray(&handle, on_tray_action) {
+                Ok(lines) => {
+                    let shell = app.state::<Shell>();
+                    *shell
+                        .tray_server_line
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(lines.server);
+                    *shell
+                        .tray_requests_line
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(lines.requests);
+                    shell.has_tray.store(true, Ordering::Relaxed);
+                }
+                // No tray on this desktop: the window still works, and closing it quits.
+                Err(e) => tracing::warn!("no tray icon ({e}); closing the window will quit"),
+            }
+            boot(handle.clone(), setup);
+            let on_signal = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                pawkey_core::startup::shutdown_signal().await;
+                quit(on_signal);
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let app = window.app_handle();
+                if window.label() == MAIN_WINDOW {
+                    api.prevent_close();
+                    if app.state::<Shell>().has_tray.load(Ordering::Relaxed) {
+                        let _ = window.hide();
+                        on_hidden_to_tray(app);
+                    } else {
+                        quit(app.clone());
+                    }
+                }
+            }
+        })
+        .build(tauri::generate_context!("../tauri.conf.json"));
+    match built {
+        Ok(app) => {
+            app.run(|_app, event| {
+                if let RunEvent::Exit = event {
+                    tracing::debug!("event loop finished");
+                }
+            });
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot open PawKey's window: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

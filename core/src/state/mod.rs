@@ -21,7 +21,7 @@ use crate::audit::{AuditEntry, AuditLog, MintSource};
 use crate::config::{Config, MAX_TTL_HOURS};
 use crate::limiter::FailureLimiter;
 use crate::secret::MasterToken;
-use crate::store::{MasterStore, StoreError};
+use crate::store::{MasterStore, StoreError, StoreKind};
 use crate::token::{SessionKey, TokenError, TokenFormat, fingerprint};
 
 /// How far a token's expiry may lie beyond the longest lifetime (clocks and rounding).
@@ -78,6 +78,8 @@ pub enum VerifyError {
 /// Where the master token lives and whether it could be read.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct MasterStatus {
+    /// Which kind of store holds it (serialized `"keychain"`, `"file"` or `"memory"`).
+    pub store: StoreKind,
     /// E.g. "OS keychain (service pawkey, account master-token)".
     pub location: String,
     /// True when the token is loaded and in use.
@@ -288,6 +290,7 @@ impl AppState {
             0 => None,
             t => Some(t),
         };
+        let store = self.inner.store.kind();
         let location = self.inner.store.location();
         let generated = self
             .inner
@@ -295,6 +298,7 @@ impl AppState {
             .load(std::sync::atomic::Ordering::Relaxed);
         match &*self.slot() {
             MasterSlot::Ready { .. } => MasterStatus {
+                store,
                 location,
                 ok: true,
                 error: None,
@@ -303,6 +307,7 @@ impl AppState {
                 pocketpaw_updated,
             },
             MasterSlot::Unavailable(e) => MasterStatus {
+                store,
                 location,
                 ok: false,
                 error: Some(e.to_string()),
@@ -448,6 +453,9 @@ mod tests {
         let state = state_with(store.clone());
         let status = state.master_status();
         assert!(status.ok && status.generated, "{status:?}");
+        // The window matches on the kind, never on the location sentence.
+        assert_eq!(status.store, crate::store::StoreKind::Memory);
+        assert_eq!(serde_json::to_value(&status).unwrap()["store"], "memory");
         let stored = store.stored().expect("stored on first run");
         assert_eq!(stored.len(), 64);
         assert!(state.is_master(&stored).unwrap());
