@@ -37,13 +37,54 @@ pub const EXIT_NOT_RUNNING: u8 = 4;
 /// Exit code: the config file or an environment variable is invalid.
 pub const EXIT_CONFIG: u8 = 5;
 
+/// `--config`'s help, with this OS's default location (`directories::ProjectDirs`).
+const CONFIG_HELP: &str = if cfg!(target_os = "macos") {
+    "Config file [default: ~/Library/Application Support/pawkey/config.toml]"
+} else if cfg!(windows) {
+    "Config file [default: %APPDATA%\\pawkey\\config\\config.toml]"
+} else {
+    "Config file [default: $XDG_CONFIG_HOME/pawkey/config.toml, i.e. ~/.config/pawkey/config.toml]"
+};
+
+/// What `--help` prints after the options: every `PAWKEY_*` variable and the exit codes.
+pub const AFTER_HELP: &str = "\
+Environment (flags override these; these override the config file):
+  PAWKEY_CONFIG                   config file (--config)
+  PAWKEY_MASTER_TOKEN_FILE        master token file (--master-token-file)
+  PAWKEY_DATA_DIR                 audit log directory [default: ~/.local/share/pawkey on Linux]
+  PAWKEY_PORT                     server port [default: 8000]
+  PAWKEY_BIND                     listen address [default: 127.0.0.1]
+  PAWKEY_ALLOW_REMOTE             allow a non-loopback bind address (serve --allow-remote)
+  PAWKEY_TTL_HOURS                session token lifetime, 1-720 [default: 24]
+  PAWKEY_TOKEN_FORMAT             session or pocketpaw [default: session]
+  PAWKEY_ALLOWED_ORIGINS          extra browser origins, comma-separated
+  PAWKEY_EXTRA_HOSTS              extra Host values, comma-separated
+  PAWKEY_DASHBOARD_URL            PocketPaw's dashboard [default: http://127.0.0.1:8888]
+  PAWKEY_CLIPBOARD_CLEAR_SECONDS  clear a copied token after N seconds, 0 = never [default: 30]
+  PAWKEY_KEYRING_SERVICE          keychain service name [default: pawkey]
+  RUST_LOG                        log level [default: info]
+
+Exit codes:
+  0  success
+  1  the token is invalid or expired (verify), the server refused, or another failure
+  2  the command line is wrong
+  3  the keychain (or master token file) is unavailable, locked or refused a write
+  4  no PawKey is running (requests, approve, deny)
+  5  the config file or a PAWKEY_* variable is invalid";
+
 /// PawKey: keeps the PocketPaw master token in the OS keychain and mints time-limited
 /// session tokens.
 #[derive(Debug, Parser)]
-#[command(name = "pawkey", version = crate::VERSION)]
+#[command(name = "pawkey", version = crate::VERSION, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// Config file [default: ~/.config/pawkey/config.toml]
-    #[arg(long, global = true, env = "PAWKEY_CONFIG", value_name = "PATH")]
+    /// Config file (the help text is `CONFIG_HELP`, with the OS's default).
+    #[arg(
+        long,
+        global = true,
+        env = "PAWKEY_CONFIG",
+        value_name = "PATH",
+        help = CONFIG_HELP
+    )]
     pub config: Option<PathBuf>,
 
     /// Read the master token from this file (must be mode 0600) instead of the OS keychain.
@@ -71,9 +112,9 @@ pub enum Command {
         /// Lifetime in hours (1 to the configured ttl_hours).
         #[arg(long, value_name = "N")]
         ttl_hours: Option<i64>,
-        /// Token form: session (session:<exp>:<sig>) or pocketpaw (<exp>:<sig>).
-        #[arg(long, value_name = "FORMAT")]
-        format: Option<TokenFormat>,
+        /// Form of the token [default: the configured token_format]
+        #[arg(long, value_enum, value_name = "FORMAT", alias = "format")]
+        token_format: Option<TokenFormat>,
     },
     /// Check a session token: prints valid/expired/invalid; exit code 0 only if valid.
     Verify {
@@ -129,8 +170,8 @@ pub struct ServeArgs {
     /// Session token lifetime in hours, 1–720 [default: 24]
     #[arg(long, value_name = "N")]
     pub ttl_hours: Option<u32>,
-    /// Form of new tokens: session or pocketpaw [default: session]
-    #[arg(long, value_name = "FORMAT")]
+    /// Form of new tokens [default: session]
+    #[arg(long, value_enum, value_name = "FORMAT", alias = "format")]
     pub token_format: Option<TokenFormat>,
 }
 
@@ -195,7 +236,10 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match loaded {
         Ok(setup) => match cli.command {
             Some(Command::Serve(args)) => serve(setup, args, &invocation),
-            Some(Command::Token { ttl_hours, format }) => token(setup, ttl_hours, format),
+            Some(Command::Token {
+                ttl_hours,
+                token_format,
+            }) => token(setup, ttl_hours, token_format),
             Some(Command::Verify { token }) => verify(setup, &token),
             Some(Command::Master { action }) => master::master(setup, action),
             Some(Command::Status) => status(setup),
@@ -279,10 +323,18 @@ pub fn parse_args() -> Cli {
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
-/// `pawkeyd`'s whole `main`.
+/// `pawkeyd`'s whole `main`. Without a subcommand it prints its help to stderr and exits
+/// 2 (the desktop app opens its window instead).
 pub fn main() -> ExitCode {
     init_logging();
-    run(parse_args())
+    let cli = parse_args();
+    if cli.command.is_none() {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command().name(program_name());
+        eprintln!("{}", cmd.render_help());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    run(cli)
 }
 
 fn require_master(state: &AppState) -> Result<(), CliError> {
