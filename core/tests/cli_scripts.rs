@@ -98,3 +98,92 @@ fn help_lists_choices_defaults_variables_and_exit_codes() {
     let bad = p.run(&["serve", "--token-format", "nope"], None);
     assert_eq!(bad.code, Some(2), "{bad:?}");
 }
+
+fn json_of(stdout: &str) -> serde_json::Value {
+    assert_eq!(stdout.lines().count(), 1, "one line: {stdout}");
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[test]
+fn token_verify_and_status_speak_json() {
+    let p = Pawkeyd::new();
+    let before = common::now();
+    let token = json_of(&p.ok(&["token", "--json", "--ttl-hours", "2"]));
+    let keys: Vec<&String> = token.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "expires_at",
+            "expires_in_hours",
+            "fingerprint",
+            "session_token"
+        ],
+        "{token}"
+    );
+    let session = token["session_token"].as_str().unwrap();
+    let exp = common::assert_token_shape(session, true);
+    assert_eq!(token["expires_at"], exp);
+    assert!((before + 2 * 3600..=common::now() + 2 * 3600).contains(&exp));
+    assert_eq!(token["expires_in_hours"], 2);
+    assert_eq!(
+        token["fingerprint"],
+        pawkey_core::token::fingerprint(session)
+    );
+
+    // verify: same exit codes as the text form; the token comes from stdin.
+    let valid = p.run(&["verify", "--json", "-"], Some(session));
+    assert_eq!(valid.code, Some(0), "{valid:?}");
+    let v = json_of(&valid.stdout);
+    assert_eq!(
+        v,
+        serde_json::json!({"valid": true, "state": "valid", "expires_at": exp, "reason": null})
+    );
+
+    let master = p.master();
+    let old = common::sign(&master, 1_000, pawkey_core::token::TokenFormat::Session);
+    let expired = p.run(&["verify", "--json", "-"], Some(&old));
+    assert_eq!(expired.code, Some(1), "{expired:?}");
+    let v = json_of(&expired.stdout);
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["state"], "expired");
+    assert_eq!(v["expires_at"], 1_000);
+    assert!(v["reason"].as_str().unwrap().contains("expired"), "{v}");
+
+    let bad = p.run(&["verify", "--json", "-"], Some("session:123:nothex"));
+    assert_eq!(bad.code, Some(1), "{bad:?}");
+    let v = json_of(&bad.stdout);
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["state"], "invalid");
+    assert_eq!(v["expires_at"], serde_json::Value::Null);
+    assert!(v["reason"].as_str().unwrap().contains("malformed"), "{v}");
+    for out in [&valid, &expired, &bad] {
+        assert!(!out.stdout.contains(&master) && !out.stderr.contains(&master));
+    }
+
+    // status: the facts the text form prints.
+    let s = json_of(&p.ok(&["status", "--json"]));
+    assert_eq!(s["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(s["master_token"]["state"], "ok");
+    assert_eq!(s["master_token"]["error"], serde_json::Value::Null);
+    assert!(
+        s["master_token"]["location"]
+            .as_str()
+            .unwrap()
+            .contains(&p.keyring.service),
+        "{s}"
+    );
+    assert_eq!(
+        s["config_file"],
+        serde_json::json!({"path": p.config_file().display().to_string(), "present": false})
+    );
+    assert_eq!(s["port"], p.port);
+    assert_eq!(s["bind"], "127.0.0.1");
+    assert_eq!(s["server"], format!("http://127.0.0.1:{}", p.port));
+    assert_eq!(s["ttl_hours"], 24);
+    assert_eq!(s["token_format"], "session");
+    assert_eq!(
+        s["audit_log"],
+        p.data_dir().join("audit.jsonl").display().to_string()
+    );
+    assert!(!s.to_string().contains(&master));
+}

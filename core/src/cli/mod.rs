@@ -115,11 +115,19 @@ pub enum Command {
         /// Form of the token [default: the configured token_format]
         #[arg(long, value_enum, value_name = "FORMAT", alias = "format")]
         token_format: Option<TokenFormat>,
+        /// Print {"session_token", "expires_at" (Unix seconds), "expires_in_hours",
+        /// "fingerprint"} instead of the bare token.
+        #[arg(long)]
+        json: bool,
     },
     /// Check a session token: prints valid/expired/invalid; exit code 0 only if valid.
     Verify {
         /// The token, or - to read it from stdin (keeps it out of the process list).
         token: String,
+        /// Print {"valid", "state": "valid|expired|invalid", "expires_at" (Unix seconds or
+        /// null), "reason" (null when valid)}; the exit code is the same.
+        #[arg(long)]
+        json: bool,
     },
     /// Show, rotate or import the master token.
     Master {
@@ -128,7 +136,11 @@ pub enum Command {
         action: MasterCommand,
     },
     /// Where the master token lives, the config file, port, TTL and token format.
-    Status,
+    Status {
+        /// Print the same facts as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the access requests waiting for approval (needs PawKey running).
     Requests {
         /// Print them as JSON: {"requests": [{user_code, client, origin, peer, ttl_hours,
@@ -239,10 +251,11 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(Command::Token {
                 ttl_hours,
                 token_format,
-            }) => token(setup, ttl_hours, token_format),
-            Some(Command::Verify { token }) => verify(setup, &token),
+                json,
+            }) => token(setup, ttl_hours, token_format, json),
+            Some(Command::Verify { token, json }) => verify(setup, &token, json),
             Some(Command::Master { action }) => master::master(setup, action),
-            Some(Command::Status) => status(setup),
+            Some(Command::Status { json }) => status(setup, json),
             Some(Command::Requests { json }) => requests::list(setup, json),
             Some(Command::Approve { code, ttl_hours }) => {
                 requests::decide(setup, &code, true, ttl_hours)
@@ -406,11 +419,22 @@ fn token(
     setup: Setup,
     ttl_hours: Option<i64>,
     format: Option<TokenFormat>,
+    json: bool,
 ) -> Result<ExitCode, CliError> {
     let audit = AuditLog::with_file_sync(&setup.paths.data_dir);
     let state = setup.open_state(audit);
     require_master(&state)?;
     let minted = state.mint(ttl_hours, format, MintSource::Cli, None)?;
+    if json {
+        let out = serde_json::json!({
+            "session_token": minted.token,
+            "expires_at": minted.expires_at,
+            "expires_in_hours": minted.ttl_hours,
+            "fingerprint": minted.fingerprint,
+        });
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("{}", minted.token);
     if std::io::stderr().is_terminal() {
         eprintln!(
@@ -422,7 +446,7 @@ fn token(
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(setup: Setup, token: &str) -> Result<ExitCode, CliError> {
+fn verify(setup: Setup, token: &str, json: bool) -> Result<ExitCode, CliError> {
     let token = if token == "-" {
         read_stdin_token("Paste the session token and press Enter:")?
             .trim()
@@ -432,7 +456,31 @@ fn verify(setup: Setup, token: &str) -> Result<ExitCode, CliError> {
     };
     let state = setup.open_state(AuditLog::memory_only());
     require_master(&state)?;
-    match state.verify(&token) {
+    let outcome = state.verify(&token);
+    if json {
+        let (state, expires_at, reason) = match &outcome {
+            Ok(exp) => ("valid", Some(*exp), None),
+            Err(VerifyError::Token(TokenError::Expired(exp))) => (
+                "expired",
+                Some(*exp),
+                Some(format!("expired at {}", rfc3339(*exp))),
+            ),
+            Err(e) => ("invalid", None, Some(e.to_string())),
+        };
+        let out = serde_json::json!({
+            "valid": outcome.is_ok(),
+            "state": state,
+            "expires_at": expires_at,
+            "reason": reason,
+        });
+        println!("{out}");
+        return Ok(if outcome.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    match outcome {
         Ok(exp) => {
             let left = exp.saturating_sub(now_unix());
             println!(
@@ -454,9 +502,44 @@ fn verify(setup: Setup, token: &str) -> Result<ExitCode, CliError> {
     }
 }
 
-fn status(setup: Setup) -> Result<ExitCode, CliError> {
+fn status(setup: Setup, json: bool) -> Result<ExitCode, CliError> {
     let c = &setup.config;
-    let (master_line, ok) = match setup.store.load() {
+    let loaded = setup.store.load();
+    let ok = loaded.is_ok();
+    let code = if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
+    let audit_log = setup.paths.data_dir.join("audit.jsonl");
+    if json {
+        let (master_state, master_error) = match &loaded {
+            Ok(Some(_)) => ("ok", None),
+            Ok(None) => ("missing", None),
+            Err(e) => ("error", Some(e.to_string())),
+        };
+        let out = serde_json::json!({
+            "version": crate::VERSION,
+            "master_token": {
+                "location": setup.store.location(),
+                "state": master_state,
+                "error": master_error,
+            },
+            "config_file": {
+                "path": setup.paths.config_file.display().to_string(),
+                "present": setup.paths.config_file.exists(),
+            },
+            "server": format!("http://{}", std::net::SocketAddr::new(c.bind, c.port)),
+            "bind": c.bind.to_string(),
+            "port": c.port,
+            "ttl_hours": c.ttl_hours,
+            "token_format": c.token_format.as_str(),
+            "audit_log": audit_log.display().to_string(),
+        });
+        println!("{out}");
+        return Ok(code);
+    }
+    let (master_line, ok) = match loaded {
         Ok(Some(_)) => (format!("{} — OK", setup.store.location()), true),
         Ok(None) => (
             format!(
@@ -486,13 +569,7 @@ fn status(setup: Setup) -> Result<ExitCode, CliError> {
     );
     println!("Session TTL:   {} hours", c.ttl_hours);
     println!("Token format:  {}", c.token_format.as_str());
-    println!(
-        "Audit log:     {}",
-        setup.paths.data_dir.join("audit.jsonl").display()
-    );
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    println!("Audit log:     {}", audit_log.display());
+    debug_assert_eq!(ok, code == ExitCode::SUCCESS);
+    Ok(code)
 }
