@@ -187,3 +187,94 @@ fn token_verify_and_status_speak_json() {
     );
     assert!(!s.to_string().contains(&master));
 }
+
+#[test]
+fn sessions_lists_every_mint_from_both_audit_files_newest_first() {
+    let p = Pawkeyd::new();
+    let token = json_of(&p.ok(&["token", "--json"]));
+    let now = common::now();
+    let dir = p.data_dir();
+    // The rotated file holds older lines: a window mint still active and an expired one.
+    std::fs::write(
+        dir.join("audit.jsonl.1"),
+        format!(
+            concat!(
+                r#"{{"minted_at":1000,"source":"http","client":"127.0.0.1","expires_at":2000,"fingerprint":"aaaaaaaaaaaa"}}"#,
+                "\n",
+                r#"{{"minted_at":{},"source":"window","client":null,"expires_at":{},"fingerprint":"bbbbbbbbbbbb"}}"#,
+                "\n",
+            ),
+            now - 100,
+            now + 3600
+        ),
+    )
+    .unwrap();
+    // Other events and unparsable lines in the current file are skipped.
+    let mut current = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    current.push_str(&format!(
+        concat!(
+            r#"{{"event":"rotate","minted_at":{0},"source":"cli","client":null,"expires_at":0,"fingerprint":"cccccccccccc"}}"#,
+            "\n",
+            "not json\n",
+            r#"{{"minted_at":{0},"source":"approval","client":"10.0.0.2","expires_at":{1},"fingerprint":"dddddddddddd"}}"#,
+            "\n",
+        ),
+        now + 5,
+        now + 7200
+    ));
+    std::fs::write(dir.join("audit.jsonl"), current).unwrap();
+
+    let all = json_of(&p.ok(&["sessions", "--json"]));
+    let list = all["sessions"].as_array().unwrap();
+    let fps: Vec<&str> = list
+        .iter()
+        .map(|s| s["fingerprint"].as_str().unwrap())
+        .collect();
+    let cli_fp = token["fingerprint"].as_str().unwrap();
+    assert_eq!(
+        fps,
+        ["dddddddddddd", cli_fp, "bbbbbbbbbbbb", "aaaaaaaaaaaa"],
+        "{all}"
+    );
+    assert_eq!(
+        list[0],
+        serde_json::json!({"minted_at": now + 5, "source": "approval", "client": "10.0.0.2",
+            "expires_at": now + 7200, "fingerprint": "dddddddddddd", "status": "active"})
+    );
+    assert_eq!(list[1]["source"], "cli");
+    assert_eq!(list[1]["expires_at"], token["expires_at"]);
+    assert_eq!(list[3]["status"], "expired");
+
+    let active = json_of(&p.ok(&["sessions", "--active", "--json"]));
+    assert_eq!(active["sessions"].as_array().unwrap().len(), 3, "{active}");
+
+    // The table: a header, one line per session, sources and statuses in words; never a
+    // token.
+    let text = p.ok(&["sessions"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(lines[0].starts_with("MINTED"), "{text}");
+    assert!(
+        lines[1].contains("approval") && lines[1].contains("10.0.0.2"),
+        "{text}"
+    );
+    assert!(
+        lines[2].contains("cli") && lines[2].contains(cli_fp),
+        "{text}"
+    );
+    assert!(
+        lines[4].contains("http") && lines[4].ends_with("expired"),
+        "{text}"
+    );
+    assert!(lines[1].ends_with("active"), "{text}");
+    assert!(!text.contains(token["session_token"].as_str().unwrap()));
+    let active = p.ok(&["sessions", "--active"]);
+    assert!(!active.contains("expired"), "{active}");
+
+    // No audit log yet: an empty list, not an error.
+    let fresh = Pawkeyd::new();
+    assert_eq!(
+        json_of(&fresh.ok(&["sessions", "--json"])),
+        serde_json::json!({"sessions": []})
+    );
+}

@@ -141,6 +141,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every session token minted (window, tray, HTTP, CLI, approvals), newest first, from
+    /// the audit log; tokens themselves are never stored, only their fingerprints.
+    Sessions {
+        /// Only the ones that have not expired yet.
+        #[arg(long)]
+        active: bool,
+        /// Print {"sessions": [{minted_at, source, client, expires_at, fingerprint,
+        /// status}]} (times in Unix seconds, status active or expired).
+        #[arg(long)]
+        json: bool,
+    },
     /// List the access requests waiting for approval (needs PawKey running).
     Requests {
         /// Print them as JSON: {"requests": [{user_code, client, origin, peer, ttl_hours,
@@ -256,6 +267,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(Command::Verify { token, json }) => verify(setup, &token, json),
             Some(Command::Master { action }) => master::master(setup, action),
             Some(Command::Status { json }) => status(setup, json),
+            Some(Command::Sessions { active, json }) => sessions(setup, active, json),
             Some(Command::Requests { json }) => requests::list(setup, json),
             Some(Command::Approve { code, ttl_hours }) => {
                 requests::decide(setup, &code, true, ttl_hours)
@@ -572,4 +584,68 @@ fn status(setup: Setup, json: bool) -> Result<ExitCode, CliError> {
     println!("Audit log:     {}", audit_log.display());
     debug_assert_eq!(ok, code == ExitCode::SUCCESS);
     Ok(code)
+}
+
+fn sessions(setup: Setup, active: bool, json: bool) -> Result<ExitCode, CliError> {
+    let dir = &setup.paths.data_dir;
+    let entries = crate::audit::read_sessions(dir).map_err(|e| CliError {
+        message: format!(
+            "cannot read the audit log in {}: {e}",
+            dir.join("audit.jsonl").display()
+        ),
+        code: EXIT_FAILURE,
+    })?;
+    let now = now_unix();
+    let rows: Vec<_> = entries
+        .into_iter()
+        .map(|e| {
+            let live = e.expires_at > now;
+            (e, if live { "active" } else { "expired" })
+        })
+        .filter(|(_, status)| !active || *status == "active")
+        .collect();
+    if json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(e, status)| {
+                serde_json::json!({
+                    "minted_at": e.minted_at,
+                    "source": e.source,
+                    "client": e.client,
+                    "expires_at": e.expires_at,
+                    "fingerprint": e.fingerprint,
+                    "status": status,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::json!({ "sessions": list }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        eprintln!(
+            "No {}sessions in {}.",
+            if active { "active " } else { "" },
+            dir.join("audit.jsonl").display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<20}  {:<8}  {:<15}  {:<20}  {:<12}  STATUS",
+        "MINTED", "SOURCE", "CLIENT", "EXPIRES", "FINGERPRINT"
+    );
+    for (e, status) in &rows {
+        let source = serde_json::to_value(e.source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        println!(
+            "{:<20}  {:<8}  {:<15}  {:<20}  {:<12}  {status}",
+            rfc3339(e.minted_at),
+            source,
+            e.client.as_deref().unwrap_or("-"),
+            rfc3339(e.expires_at),
+            e.fingerprint
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
