@@ -278,3 +278,32 @@ fn sessions_lists_every_mint_from_both_audit_files_newest_first() {
         serde_json::json!({"sessions": []})
     );
 }
+
+#[test]
+fn completions_print_a_script_for_each_shell() {
+    let p = Pawkeyd::new();
+    // A broken config does not stop completions.
+    std::fs::write(p.config_file(), "port = \"many\"\n").unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef pawkeyd"),
+        ("fish", "complete -c pawkeyd"),
+    ] {
+        let run = p.run(&["completions", shell], None);
+        assert_eq!(run.code, Some(0), "{shell}: {run:?}");
+        assert!(!run.stdout.trim().is_empty(), "{shell}");
+        assert!(run.stdout.contains("pawkeyd"), "{shell}: {}", run.stdout);
+        assert!(run.stdout.contains(marker), "{shell}: {}", run.stdout);
+        for word in ["sessions", "token-format", "session\\:", "pocketpaw"] {
+            let word = if shell == "zsh" {
+                word
+            } else {
+                word.trim_end_matches("\\:")
+            };
+            assert!(run.stdout.contains(word), "{shell} lacks {word}");
+        }
+        assert_eq!(run.stderr, "", "{shell}");
+    }
+    let bad = p.run(&["completions", "cmd.exe"], None);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+}

@@ -152,6 +152,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script to stdout, e.g.
+    /// `pawkeyd completions bash > ~/.local/share/bash-completion/completions/pawkeyd`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// List the access requests waiting for approval (needs PawKey running).
     Requests {
         /// Print them as JSON: {"requests": [{user_code, client, origin, peer, ttl_hours,
@@ -248,6 +255,14 @@ pub fn init_logging() {
 
 /// Runs a parsed command line (`command` must be set) and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    if let Some(Command::Completions { shell }) = cli.command {
+        // Needs no config, keychain or server.
+        use clap::CommandFactory;
+        let name = program_name();
+        let mut cmd = Cli::command().name(name);
+        clap_complete::generate(shell, &mut cmd, name, &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
     let invocation = invocation(&cli);
     let loaded =
         Setup::load(cli.config.as_deref(), cli.master_token_file.as_deref()).map_err(|e| {
@@ -273,6 +288,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 requests::decide(setup, &code, true, ttl_hours)
             }
             Some(Command::Deny { code }) => requests::decide(setup, &code, false, None),
+            Some(Command::Completions { .. }) => unreachable!("handled above"),
             None => Err(CliError {
                 message: "no command given — try `serve`, `token` or `--help`".into(),
                 code: 2,
