@@ -307,3 +307,86 @@ fn completions_print_a_script_for_each_shell() {
     let bad = p.run(&["completions", "cmd.exe"], None);
     assert_eq!(bad.code, Some(2), "{bad:?}");
 }
+
+/// `systemd-analyze verify --user` on a unit file: (success, everything it printed).
+fn systemd_verify(unit: &std::path::Path, runtime: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["verify", "--user"])
+        .arg(unit)
+        // The user manager it simulates needs a runtime directory.
+        .env("XDG_RUNTIME_DIR", runtime)
+        .output()
+        .expect("systemd-analyze runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
+#[test]
+fn the_systemd_user_unit_verifies() {
+    let unit_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../packaging/pawkeyd.service");
+    let unit = std::fs::read_to_string(unit_path).unwrap();
+    let lines: Vec<&str> = unit.lines().map(str::trim).collect();
+    for line in [
+        "ExecStart=/usr/bin/pawkeyd serve",
+        "Restart=on-failure",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "ProtectSystem=strict",
+        "WantedBy=default.target",
+    ] {
+        assert!(lines.contains(&line), "the unit lacks {line}");
+    }
+    // The session bus (the keychain) must stay reachable.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("RestrictAddressFamilies=") && l.contains("AF_UNIX")),
+        "{unit}"
+    );
+    // Packaged where systemd's user manager looks.
+    let dist = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../packaging/tauri.dist.json"
+    ))
+    .unwrap();
+    let dist: serde_json::Value = serde_json::from_str(&dist).unwrap();
+    for kind in ["deb", "rpm"] {
+        assert_eq!(
+            dist["bundle"]["linux"][kind]["files"]["/usr/lib/systemd/user/pawkeyd.service"],
+            "../packaging/pawkeyd.service",
+            "{kind}"
+        );
+    }
+
+    let have = std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        eprintln!(
+            "SKIPPED the_systemd_user_unit_verifies: systemd-analyze is not installed (Debian package `systemd`)"
+        );
+        return;
+    }
+    // verify checks that ExecStart's program exists: point it at the binary just built.
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = dir.path().join("runtime");
+    std::fs::create_dir(&runtime).unwrap();
+    let copy = dir.path().join("pawkeyd.service");
+    std::fs::write(
+        &copy,
+        unit.replace("/usr/bin/pawkeyd", env!("CARGO_BIN_EXE_pawkeyd")),
+    )
+    .unwrap();
+    let (ok, said) = systemd_verify(&copy, &runtime);
+    assert!(ok && said.trim().is_empty(), "systemd-analyze: {said}");
+
+    // It would notice a mistake (an unknown key is only a warning, hence "prints nothing").
+    std::fs::write(&copy, unit.replace("PrivateTmp=yes", "PrivateTemp=yes")).unwrap();
+    let (_, said) = systemd_verify(&copy, &runtime);
+    assert!(said.contains("PrivateTemp"), "systemd-analyze: {said}");
+}
