@@ -73,6 +73,8 @@ pub trait MasterStore: Send + Sync {
     fn load(&self) -> Result<Option<MasterToken>, StoreError>;
     /// Replaces the stored token.
     fn save(&self, token: &MasterToken) -> Result<(), StoreError>;
+    /// Removes the stored token; nothing stored is not an error.
+    fn delete(&self) -> Result<(), StoreError>;
 }
 
 /// The OS keychain through the `keyring` crate: Secret Service on Linux, Keychain on
@@ -183,6 +185,10 @@ fn map_keyring_error(e: keyring::Error) -> StoreError {
 }
 
 impl MasterStore for KeyringStore {
+    fn delete(&self) -> Result<(), StoreError> {
+        KeyringStore::delete(self)
+    }
+
     fn location(&self) -> String {
         format!(
             "OS keychain (service {}, account {})",
@@ -254,6 +260,10 @@ pub fn read_private_token_file(path: &Path) -> Result<MasterToken, StoreError> {
 }
 
 impl MasterStore for FileStore {
+    fn delete(&self) -> Result<(), StoreError> {
+        Err(StoreError::ReadOnly(self.path.clone()))
+    }
+
     fn location(&self) -> String {
         format!(
             "file {} (read-only, opted in with --master-token-file)",
@@ -304,6 +314,11 @@ impl MemoryStore {
 }
 
 impl MasterStore for MemoryStore {
+    fn delete(&self) -> Result<(), StoreError> {
+        *self.lock() = None;
+        Ok(())
+    }
+
     fn location(&self) -> String {
         "memory (tests only)".into()
     }

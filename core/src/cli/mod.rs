@@ -221,6 +221,13 @@ pub enum MasterCommand {
         #[arg(long)]
         from_pocketpaw: bool,
     },
+    /// Delete the master token from the keychain; every session token stops working. Asks
+    /// you to type "delete" on a terminal; scripts pass --yes. Refused while PawKey runs.
+    Delete {
+        /// Do not ask (needed when stdin is not a terminal).
+        #[arg(long, short)]
+        yes: bool,
+    },
 }
 
 /// A failure to report to the user, with the exit code to use.
