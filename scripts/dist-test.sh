@@ -24,7 +24,7 @@ echo "--> installing $deb"
 $sudo apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
 files=$(dpkg -L pawkey)
 for f in /usr/bin/pawkey /usr/bin/pawkeyd /usr/share/applications/pawkey.desktop \
-         /usr/share/icons/hicolor/128x128/apps/pawkey.png; do
+         /usr/share/icons/hicolor/128x128/apps/pawkey.png /usr/lib/systemd/user/pawkeyd.service; do
   grep -qx "$f" <<<"$files" || fail "$f is not in the package"
   [ -e "$f" ] || fail "$f was not installed"
 done

@@ -439,6 +439,30 @@ fn write_line(w: &mut BufWriter<File>, record: &AuditRecord) -> std::io::Result<
     w.write_all(b"\n")
 }
 
+/// Every session token minted, from every source, as recorded in `dir/audit.jsonl` and
+/// the rotated `dir/audit.jsonl.1`, newest first. Lines of other events (rotation, import,
+/// requests, decisions) and lines that do not parse are skipped; missing files are empty.
+pub fn read_sessions(dir: &Path) -> std::io::Result<Vec<AuditEntry>> {
+    let mut out = Vec::new();
+    for name in ["audit.jsonl.1", "audit.jsonl"] {
+        let text = match std::fs::read(dir.join(name)) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        out.extend(
+            text.lines()
+                .filter_map(|line| serde_json::from_str::<AuditRecord>(line).ok())
+                .filter(|r| r.event.is_mint())
+                .map(|r| r.entry),
+        );
+    }
+    // Oldest file first and lines in order, so a stable sort keeps ties in write order.
+    out.reverse();
+    out.sort_by_key(|e| std::cmp::Reverse(e.minted_at));
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,6 +88,8 @@ pub trait MasterStore: Send + Sync {
     fn load(&self) -> Result<Option<MasterToken>, StoreError>;
     /// Replaces the stored token.
     fn save(&self, token: &MasterToken) -> Result<(), StoreError>;
+    /// Removes the stored token; nothing stored is not an error.
+    fn delete(&self) -> Result<(), StoreError>;
 }
 
 /// The OS keychain through the `keyring` crate: Secret Service on Linux, Keychain on
@@ -202,6 +204,10 @@ impl MasterStore for KeyringStore {
         StoreKind::Keychain
     }
 
+    fn delete(&self) -> Result<(), StoreError> {
+        KeyringStore::delete(self)
+    }
+
     fn location(&self) -> String {
         format!(
             "OS keychain (service {}, account {})",
@@ -277,6 +283,10 @@ impl MasterStore for FileStore {
         StoreKind::File
     }
 
+    fn delete(&self) -> Result<(), StoreError> {
+        Err(StoreError::ReadOnly(self.path.clone()))
+    }
+
     fn location(&self) -> String {
         format!(
             "file {} (read-only, opted in with --master-token-file)",
@@ -329,6 +339,11 @@ impl MemoryStore {
 impl MasterStore for MemoryStore {
     fn kind(&self) -> StoreKind {
         StoreKind::Memory
+    }
+
+    fn delete(&self) -> Result<(), StoreError> {
+        *self.lock() = None;
+        Ok(())
     }
 
     fn location(&self) -> String {

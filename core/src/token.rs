@@ -17,7 +17,18 @@ const SIG_HEX_LEN: usize = 64;
 const MAX_EXP_DIGITS: usize = 20;
 
 /// Which form newly minted tokens take. Verification always accepts both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenFormat {
     /// `session:<exp>:<sig>`, as PocketPaw's API documentation shows.

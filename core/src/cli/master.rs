@@ -34,6 +34,7 @@ pub(super) fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, Cl
             Ok(ExitCode::SUCCESS)
         }
         MasterCommand::Rotate => change(setup, Change::Rotate),
+        MasterCommand::Delete { yes } => delete(setup, yes),
         MasterCommand::Import { from_pocketpaw } => {
             let text = if from_pocketpaw {
                 let path = pocketpaw_token_path().ok_or_else(|| CliError {
@@ -63,6 +64,62 @@ pub(super) fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, Cl
             )
         }
     }
+}
+
+/// `master delete`: asks on a terminal, needs `--yes` otherwise, and refuses while a
+/// PawKey server runs (it holds the master and would keep using it).
+fn delete(setup: Setup, yes: bool) -> Result<ExitCode, CliError> {
+    use std::io::{BufRead, IsTerminal};
+    let terminal = std::io::stdin().is_terminal();
+    if !yes && !terminal {
+        return Err(CliError {
+            message: format!(
+                "not deleting the master token without a confirmation, and stdin is not a terminal to ask on — run `{} master delete --yes` to delete it from a script",
+                program_name()
+            ),
+            code: super::EXIT_USAGE,
+        });
+    }
+    if let Some(running) = client::find(&setup.config) {
+        return Err(CliError {
+            message: format!(
+                "PawKey is running on {} and holds the master token; stop it (quit the app or stop `serve`) and run this again. Nothing was deleted.",
+                running.addr()
+            ),
+            code: 1,
+        });
+    }
+    let location = setup.store.location();
+    match setup.store.load() {
+        Ok(None) => {
+            eprintln!("No master token is stored in the {location}; nothing to delete.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Ok(Some(_)) => {}
+        // Unreadable (corrupt) is still deletable; a locked or absent keychain fails below.
+        Err(_) => {}
+    }
+    if !yes {
+        eprintln!(
+            "This deletes the master token from the {location}. Every session token signed with it stops working, and PocketPaw will need a new one (`{} master import` or a new master). Type \"delete\" to confirm:",
+            program_name()
+        );
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != "delete" {
+            eprintln!("Not deleted.");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    setup.store.delete().map_err(|e| CliError {
+        message: format!("{e}\nThe master token was not deleted."),
+        code: EXIT_KEYCHAIN,
+    })?;
+    eprintln!(
+        "Deleted the master token from the {location}. The next `{} serve` or `token` creates a new one.",
+        program_name()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The master in the store, or an error saying how to create one.

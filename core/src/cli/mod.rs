@@ -37,13 +37,54 @@ pub const EXIT_NOT_RUNNING: u8 = 4;
 /// Exit code: the config file or an environment variable is invalid.
 pub const EXIT_CONFIG: u8 = 5;
 
+/// `--config`'s help, with this OS's default location (`directories::ProjectDirs`).
+const CONFIG_HELP: &str = if cfg!(target_os = "macos") {
+    "Config file [default: ~/Library/Application Support/pawkey/config.toml]"
+} else if cfg!(windows) {
+    "Config file [default: %APPDATA%\\pawkey\\config\\config.toml]"
+} else {
+    "Config file [default: $XDG_CONFIG_HOME/pawkey/config.toml, i.e. ~/.config/pawkey/config.toml]"
+};
+
+/// What `--help` prints after the options: every `PAWKEY_*` variable and the exit codes.
+pub const AFTER_HELP: &str = "\
+Environment (flags override these; these override the config file):
+  PAWKEY_CONFIG                   config file (--config)
+  PAWKEY_MASTER_TOKEN_FILE        master token file (--master-token-file)
+  PAWKEY_DATA_DIR                 audit log directory [default: ~/.local/share/pawkey on Linux]
+  PAWKEY_PORT                     server port [default: 8000]
+  PAWKEY_BIND                     listen address [default: 127.0.0.1]
+  PAWKEY_ALLOW_REMOTE             allow a non-loopback bind address (serve --allow-remote)
+  PAWKEY_TTL_HOURS                session token lifetime, 1-720 [default: 24]
+  PAWKEY_TOKEN_FORMAT             session or pocketpaw [default: session]
+  PAWKEY_ALLOWED_ORIGINS          extra browser origins, comma-separated
+  PAWKEY_EXTRA_HOSTS              extra Host values, comma-separated
+  PAWKEY_DASHBOARD_URL            PocketPaw's dashboard [default: http://127.0.0.1:8888]
+  PAWKEY_CLIPBOARD_CLEAR_SECONDS  clear a copied token after N seconds, 0 = never [default: 30]
+  PAWKEY_KEYRING_SERVICE          keychain service name [default: pawkey]
+  RUST_LOG                        log level [default: info]
+
+Exit codes:
+  0  success
+  1  the token is invalid or expired (verify), the server refused, or another failure
+  2  the command line is wrong
+  3  the keychain (or master token file) is unavailable, locked or refused a write
+  4  no PawKey is running (requests, approve, deny)
+  5  the config file or a PAWKEY_* variable is invalid";
+
 /// PawKey: keeps the PocketPaw master token in the OS keychain and mints time-limited
 /// session tokens.
 #[derive(Debug, Parser)]
-#[command(name = "pawkey", version = crate::VERSION)]
+#[command(name = "pawkey", version = crate::VERSION, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// Config file [default: ~/.config/pawkey/config.toml]
-    #[arg(long, global = true, env = "PAWKEY_CONFIG", value_name = "PATH")]
+    /// Config file (the help text is `CONFIG_HELP`, with the OS's default).
+    #[arg(
+        long,
+        global = true,
+        env = "PAWKEY_CONFIG",
+        value_name = "PATH",
+        help = CONFIG_HELP
+    )]
     pub config: Option<PathBuf>,
 
     /// Read the master token from this file (must be mode 0600) instead of the OS keychain.
@@ -71,14 +112,22 @@ pub enum Command {
         /// Lifetime in hours (1 to the configured ttl_hours).
         #[arg(long, value_name = "N")]
         ttl_hours: Option<i64>,
-        /// Token form: session (session:<exp>:<sig>) or pocketpaw (<exp>:<sig>).
-        #[arg(long, value_name = "FORMAT")]
-        format: Option<TokenFormat>,
+        /// Form of the token [default: the configured token_format]
+        #[arg(long, value_enum, value_name = "FORMAT", alias = "format")]
+        token_format: Option<TokenFormat>,
+        /// Print {"session_token", "expires_at" (Unix seconds), "expires_in_hours",
+        /// "fingerprint"} instead of the bare token.
+        #[arg(long)]
+        json: bool,
     },
     /// Check a session token: prints valid/expired/invalid; exit code 0 only if valid.
     Verify {
         /// The token, or - to read it from stdin (keeps it out of the process list).
         token: String,
+        /// Print {"valid", "state": "valid|expired|invalid", "expires_at" (Unix seconds or
+        /// null), "reason" (null when valid)}; the exit code is the same.
+        #[arg(long)]
+        json: bool,
     },
     /// Show, rotate or import the master token.
     Master {
@@ -87,7 +136,29 @@ pub enum Command {
         action: MasterCommand,
     },
     /// Where the master token lives, the config file, port, TTL and token format.
-    Status,
+    Status {
+        /// Print the same facts as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every session token minted (window, tray, HTTP, CLI, approvals), newest first, from
+    /// the audit log; tokens themselves are never stored, only their fingerprints.
+    Sessions {
+        /// Only the ones that have not expired yet.
+        #[arg(long)]
+        active: bool,
+        /// Print {"sessions": [{minted_at, source, client, expires_at, fingerprint,
+        /// status}]} (times in Unix seconds, status active or expired).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script to stdout, e.g.
+    /// `pawkeyd completions bash > ~/.local/share/bash-completion/completions/pawkeyd`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// List the access requests waiting for approval (needs PawKey running).
     Requests {
         /// Print them as JSON: {"requests": [{user_code, client, origin, peer, ttl_hours,
@@ -129,8 +200,8 @@ pub struct ServeArgs {
     /// Session token lifetime in hours, 1–720 [default: 24]
     #[arg(long, value_name = "N")]
     pub ttl_hours: Option<u32>,
-    /// Form of new tokens: session or pocketpaw [default: session]
-    #[arg(long, value_name = "FORMAT")]
+    /// Form of new tokens [default: session]
+    #[arg(long, value_enum, value_name = "FORMAT", alias = "format")]
     pub token_format: Option<TokenFormat>,
 }
 
@@ -149,6 +220,13 @@ pub enum MasterCommand {
         /// Read PocketPaw's token file (~/.pocketpaw/access_token) instead of stdin.
         #[arg(long)]
         from_pocketpaw: bool,
+    },
+    /// Delete the master token from the keychain; every session token stops working. Asks
+    /// you to type "delete" on a terminal; scripts pass --yes. Refused while PawKey runs.
+    Delete {
+        /// Do not ask (needed when stdin is not a terminal).
+        #[arg(long, short)]
+        yes: bool,
     },
 }
 
@@ -184,6 +262,14 @@ pub fn init_logging() {
 
 /// Runs a parsed command line (`command` must be set) and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    if let Some(Command::Completions { shell }) = cli.command {
+        // Needs no config, keychain or server.
+        use clap::CommandFactory;
+        let name = program_name();
+        let mut cmd = Cli::command().name(name);
+        clap_complete::generate(shell, &mut cmd, name, &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
     let invocation = invocation(&cli);
     let loaded =
         Setup::load(cli.config.as_deref(), cli.master_token_file.as_deref()).map_err(|e| {
@@ -195,15 +281,21 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match loaded {
         Ok(setup) => match cli.command {
             Some(Command::Serve(args)) => serve(setup, args, &invocation),
-            Some(Command::Token { ttl_hours, format }) => token(setup, ttl_hours, format),
-            Some(Command::Verify { token }) => verify(setup, &token),
+            Some(Command::Token {
+                ttl_hours,
+                token_format,
+                json,
+            }) => token(setup, ttl_hours, token_format, json),
+            Some(Command::Verify { token, json }) => verify(setup, &token, json),
             Some(Command::Master { action }) => master::master(setup, action),
-            Some(Command::Status) => status(setup),
+            Some(Command::Status { json }) => status(setup, json),
+            Some(Command::Sessions { active, json }) => sessions(setup, active, json),
             Some(Command::Requests { json }) => requests::list(setup, json),
             Some(Command::Approve { code, ttl_hours }) => {
                 requests::decide(setup, &code, true, ttl_hours)
             }
             Some(Command::Deny { code }) => requests::decide(setup, &code, false, None),
+            Some(Command::Completions { .. }) => unreachable!("handled above"),
             None => Err(CliError {
                 message: "no command given — try `serve`, `token` or `--help`".into(),
                 code: 2,
@@ -279,10 +371,18 @@ pub fn parse_args() -> Cli {
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
-/// `pawkeyd`'s whole `main`.
+/// `pawkeyd`'s whole `main`. Without a subcommand it prints its help to stderr and exits
+/// 2 (the desktop app opens its window instead).
 pub fn main() -> ExitCode {
     init_logging();
-    run(parse_args())
+    let cli = parse_args();
+    if cli.command.is_none() {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command().name(program_name());
+        eprintln!("{}", cmd.render_help());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    run(cli)
 }
 
 fn require_master(state: &AppState) -> Result<(), CliError> {
@@ -354,11 +454,22 @@ fn token(
     setup: Setup,
     ttl_hours: Option<i64>,
     format: Option<TokenFormat>,
+    json: bool,
 ) -> Result<ExitCode, CliError> {
     let audit = AuditLog::with_file_sync(&setup.paths.data_dir);
     let state = setup.open_state(audit);
     require_master(&state)?;
     let minted = state.mint(ttl_hours, format, MintSource::Cli, None)?;
+    if json {
+        let out = serde_json::json!({
+            "session_token": minted.token,
+            "expires_at": minted.expires_at,
+            "expires_in_hours": minted.ttl_hours,
+            "fingerprint": minted.fingerprint,
+        });
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("{}", minted.token);
     if std::io::stderr().is_terminal() {
         eprintln!(
@@ -370,7 +481,7 @@ fn token(
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(setup: Setup, token: &str) -> Result<ExitCode, CliError> {
+fn verify(setup: Setup, token: &str, json: bool) -> Result<ExitCode, CliError> {
     let token = if token == "-" {
         read_stdin_token("Paste the session token and press Enter:")?
             .trim()
@@ -380,7 +491,31 @@ fn verify(setup: Setup, token: &str) -> Result<ExitCode, CliError> {
     };
     let state = setup.open_state(AuditLog::memory_only());
     require_master(&state)?;
-    match state.verify(&token) {
+    let outcome = state.verify(&token);
+    if json {
+        let (state, expires_at, reason) = match &outcome {
+            Ok(exp) => ("valid", Some(*exp), None),
+            Err(VerifyError::Token(TokenError::Expired(exp))) => (
+                "expired",
+                Some(*exp),
+                Some(format!("expired at {}", rfc3339(*exp))),
+            ),
+            Err(e) => ("invalid", None, Some(e.to_string())),
+        };
+        let out = serde_json::json!({
+            "valid": outcome.is_ok(),
+            "state": state,
+            "expires_at": expires_at,
+            "reason": reason,
+        });
+        println!("{out}");
+        return Ok(if outcome.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    match outcome {
         Ok(exp) => {
             let left = exp.saturating_sub(now_unix());
             println!(
@@ -402,9 +537,44 @@ fn verify(setup: Setup, token: &str) -> Result<ExitCode, CliError> {
     }
 }
 
-fn status(setup: Setup) -> Result<ExitCode, CliError> {
+fn status(setup: Setup, json: bool) -> Result<ExitCode, CliError> {
     let c = &setup.config;
-    let (master_line, ok) = match setup.store.load() {
+    let loaded = setup.store.load();
+    let ok = loaded.is_ok();
+    let code = if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
+    let audit_log = setup.paths.data_dir.join("audit.jsonl");
+    if json {
+        let (master_state, master_error) = match &loaded {
+            Ok(Some(_)) => ("ok", None),
+            Ok(None) => ("missing", None),
+            Err(e) => ("error", Some(e.to_string())),
+        };
+        let out = serde_json::json!({
+            "version": crate::VERSION,
+            "master_token": {
+                "location": setup.store.location(),
+                "state": master_state,
+                "error": master_error,
+            },
+            "config_file": {
+                "path": setup.paths.config_file.display().to_string(),
+                "present": setup.paths.config_file.exists(),
+            },
+            "server": format!("http://{}", std::net::SocketAddr::new(c.bind, c.port)),
+            "bind": c.bind.to_string(),
+            "port": c.port,
+            "ttl_hours": c.ttl_hours,
+            "token_format": c.token_format.as_str(),
+            "audit_log": audit_log.display().to_string(),
+        });
+        println!("{out}");
+        return Ok(code);
+    }
+    let (master_line, ok) = match loaded {
         Ok(Some(_)) => (format!("{} — OK", setup.store.location()), true),
         Ok(None) => (
             format!(
@@ -434,13 +604,71 @@ fn status(setup: Setup) -> Result<ExitCode, CliError> {
     );
     println!("Session TTL:   {} hours", c.ttl_hours);
     println!("Token format:  {}", c.token_format.as_str());
+    println!("Audit log:     {}", audit_log.display());
+    debug_assert_eq!(ok, code == ExitCode::SUCCESS);
+    Ok(code)
+}
+
+fn sessions(setup: Setup, active: bool, json: bool) -> Result<ExitCode, CliError> {
+    let dir = &setup.paths.data_dir;
+    let entries = crate::audit::read_sessions(dir).map_err(|e| CliError {
+        message: format!(
+            "cannot read the audit log in {}: {e}",
+            dir.join("audit.jsonl").display()
+        ),
+        code: EXIT_FAILURE,
+    })?;
+    let now = now_unix();
+    let rows: Vec<_> = entries
+        .into_iter()
+        .map(|e| {
+            let live = e.expires_at > now;
+            (e, if live { "active" } else { "expired" })
+        })
+        .filter(|(_, status)| !active || *status == "active")
+        .collect();
+    if json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(e, status)| {
+                serde_json::json!({
+                    "minted_at": e.minted_at,
+                    "source": e.source,
+                    "client": e.client,
+                    "expires_at": e.expires_at,
+                    "fingerprint": e.fingerprint,
+                    "status": status,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::json!({ "sessions": list }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        eprintln!(
+            "No {}sessions in {}.",
+            if active { "active " } else { "" },
+            dir.join("audit.jsonl").display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
-        "Audit log:     {}",
-        setup.paths.data_dir.join("audit.jsonl").display()
+        "{:<20}  {:<8}  {:<15}  {:<20}  {:<12}  STATUS",
+        "MINTED", "SOURCE", "CLIENT", "EXPIRES", "FINGERPRINT"
     );
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    for (e, status) in &rows {
+        let source = serde_json::to_value(e.source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        println!(
+            "{:<20}  {:<8}  {:<15}  {:<20}  {:<12}  {status}",
+            rfc3339(e.minted_at),
+            source,
+            e.client.as_deref().unwrap_or("-"),
+            rfc3339(e.expires_at),
+            e.fingerprint
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
