@@ -240,7 +240,7 @@ async fn only_the_master_decides() {
 }
 
 #[tokio::test]
-async fn bad_request_bodies_are_422_and_lengthening_is_refused() {
+async fn bad_request_bodies_are_422_and_lengthening_is_409() {
     let server = TestServer::start().await;
     for body in [
         json!({"client": "x".repeat(65)}),
@@ -263,7 +263,8 @@ async fn bad_request_bodies_are_422_and_lengthening_is_refused() {
             .json(&json!({"ttl_hours": 4})),
     )
     .await;
-    assert_eq!(res.status, 422, "{}", res.text);
+    // The body is valid; the request it names asked for less: a conflict with its state.
+    assert_eq!(res.status, 409, "{}", res.text);
     assert!(
         res.json()["detail"]
             .as_str()

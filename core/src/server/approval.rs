@@ -33,9 +33,8 @@ impl From<ApprovalError> for ApiError {
     fn from(e: ApprovalError) -> Self {
         match e {
             ApprovalError::TooMany { retry_after } => ApiError::TooManyRequests { retry_after },
-            ApprovalError::BadLabel | ApprovalError::Lengthened { .. } => {
-                ApiError::Unprocessable(e.to_string())
-            }
+            ApprovalError::BadLabel => ApiError::Unprocessable(e.to_string()),
+            ApprovalError::Lengthened { .. } => ApiError::Conflict(e.to_string()),
             ApprovalError::UnknownCode(_) => ApiError::RequestUnknown(e.to_string()),
             ApprovalError::Random(cause) => ApiError::Internal(cause),
         }
@@ -233,7 +232,8 @@ pub struct Decision {
         (status = 200, description = "Approved", body = Decision),
         (status = 401, description = "Missing or wrong master token", body = ErrorBody),
         (status = 404, description = "No waiting request has this code", body = ErrorBody),
-        (status = 422, description = "ttl_hours longer than requested, or not a whole number", body = ErrorBody),
+        (status = 409, description = "ttl_hours longer than the request asked for", body = ErrorBody),
+        (status = 422, description = "ttl_hours not a whole number", body = ErrorBody),
         (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
         (status = 503, description = "The master token is unavailable (keychain)", body = ErrorBody),
     ),

@@ -54,6 +54,10 @@ pub enum ApiError {
         crate::server::BODY_READ_TIMEOUT.as_secs()
     )]
     RequestTimeout,
+    /// 409: the request conflicts with the state of what it names (an approval longer
+    /// than the access request asked for).
+    #[error("{0}")]
+    Conflict(String),
     /// 413: the body is over the limit.
     #[error("Request body too large (limit {} KiB)", crate::server::BODY_LIMIT / 1024)]
     PayloadTooLarge,
@@ -92,6 +96,7 @@ impl ApiError {
             ApiError::RequestGone => StatusCode::GONE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
