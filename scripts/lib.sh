@@ -102,3 +102,16 @@ curl_cookie() {
   local cookie=$1; shift
   printf 'cookie = "%s"\n' "$cookie" | curl -K - "$@"
 }
+
+# The checks' bookkeeping, for scripts that count passes and failures (prove.sh and
+# test-extra-pocketpaw.sh declare `passed=0` and `failures=()` themselves).
+pass() { passed=$((passed + 1)); echo "    ok: $*"; }
+fail() { failures+=("$*"); echo "    FAILED: $*" >&2; }
+check() { # DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+section() { printf '\n--- %s\n' "$*"; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

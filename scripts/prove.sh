@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make prove`: the heavy proofs for hostile input, load, soak and faults (issue 4), bounded
+# `make prove`: the heavy proofs for hostile input, load, soak and faults, bounded
 # in time (not part of `make test`, which stays under 8 minutes):
 #   0. installs what it needs (scripts/install.sh deps-test prove: Debian packages,
 #      cargo-fuzz, schemathesis in a venv under target/);
@@ -68,17 +68,7 @@ trap cleanup EXIT
 
 passed=0
 failures=()
-pass() { passed=$((passed + 1)); echo "    ok: $*"; }
-fail() { failures+=("$*"); echo "    FAILED: $*" >&2; }
-check() { # DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-section() { printf '\n--- %s\n' "$*"; }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_http() { # URL
   for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
   return 1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test` extra (issue 5): tokens minted by PawKey with a master imported from PocketPaw
+# `make test` extra: tokens minted by PawKey with a master imported from PocketPaw
 # are accepted by the real PocketPaw 0.4.18 from PyPI (venv from
 # `scripts/install.sh pocketpaw`), and the tokens it must refuse are refused.
 # Tokens never appear on a process's argv: curl gets them on stdin (scripts/lib.sh),
@@ -79,16 +79,6 @@ trap cleanup EXIT
 
 passed=0
 failures=()
-pass() { passed=$((passed + 1)); echo "    ok: $*"; }
-fail() { failures+=("$*"); echo "    FAILED: $*" >&2; }
-check() { # DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-section() { printf '\n--- %s\n' "$*"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_http() { # URL: any HTTP answer (PocketPaw answers 401 without a token)
   for _ in $(seq 1 300); do
     [ "$(curl -sS -o /dev/null -w '%{http_code}' "$1" 2>/dev/null)" != 000 ] && return 0
@@ -304,8 +294,8 @@ check "session form session:<exp>:<64 hex> ($t_sess)" session_form "$t_sess"
 check "pawkeyd verify accepts the prefixed form" pawkey_accepts "$t_sess"
 check "pawkeyd verify accepts it minus the prefix" pawkey_accepts "${t_sess#session:}"
 accepted_over_http "pawkeyd token with session: removed" "${t_sess#session:}"
-# NOTES §2: PocketPaw reads "session" as the expiry and refuses the prefixed form.
-rejected_over_http "pawkeyd token with its session: prefix (as NOTES §2 says)" "$t_sess"
+# PocketPaw reads "session" as the expiry and refuses the prefixed form.
+rejected_over_http "pawkeyd token with its session: prefix (PocketPaw reads "session" as the expiry)" "$t_sess"
 pp_expect accepted "pawkeyd token with session: removed" "${t_sess#session:}"
 pp_expect rejected "pawkeyd token with its session: prefix" "$t_sess"
 pp_expect rejected "pawkeyd token with session: removed, 1 s after its expiry" "${t_sess#session:}" exp+1

@@ -1,4 +1,4 @@
-//! What users of gh, aws-vault and 1Password expect from `pawkeyd` (issue 12): help on a
+//! What users of gh, aws-vault and 1Password expect from `pawkeyd` (the scriptable CLI): help on a
 //! bare `pawkeyd`, choices, defaults, variables and exit codes in `--help`, `--json`
 //! output, `sessions`, shell completions, the systemd unit and `master delete`. The real
 //! binary; keychain tests run inside `scripts/with-keyring.sh`.

@@ -212,7 +212,8 @@ async fn node_fetch_examples_run_verbatim() {
     }
 }
 
-/// PocketPaw's verifier as measured (NOTES §2), in Python's standard library only.
+/// PocketPaw 0.4.18's verifier as it behaves (splits on the first `:`, constant-time MAC,
+/// `now > expiry` refused), in Python's standard library only.
 const POCKETPAW_VERIFY: &str = r#"
 import hashlib, hmac, sys, time
 
@@ -278,7 +279,7 @@ async fn minted_tokens_verify_with_pythons_hmac_the_way_pocketpaw_verifies() {
         [
             "valid",   // session:<exp>:<sig> minus its prefix
             "valid",   // token_format = "pocketpaw"
-            "invalid", // PocketPaw reads "session" as the expiry (NOTES §2)
+            "invalid", // PocketPaw reads "session" as the expiry
             "invalid", // one hex digit changed
             "invalid", // expired
             "invalid", // another master
