@@ -255,13 +255,22 @@ impl Config {
 
     /// Checks ranges and the shape of origins and hosts.
     pub fn validate(&self, origin: &Origin) -> Result<(), ConfigError> {
-        let invalid = |field, message: String| ConfigError::Invalid {
-            origin: origin.clone(),
-            field,
-            message,
-        };
+        match self.problems().into_iter().next() {
+            None => Ok(()),
+            Some((field, message)) => Err(ConfigError::Invalid {
+                origin: origin.clone(),
+                field,
+                message,
+            }),
+        }
+    }
+
+    /// Every field that is out of range or badly shaped, with what is wrong and what is
+    /// allowed, in field order (a settings form shows them all at once).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
         if !(MIN_TTL_HOURS..=MAX_TTL_HOURS).contains(&self.ttl_hours) {
-            return Err(invalid(
+            problems.push((
                 "ttl_hours",
                 format!(
                     "{} is out of range; use {MIN_TTL_HOURS} to {MAX_TTL_HOURS} hours",
@@ -270,7 +279,7 @@ impl Config {
             ));
         }
         if self.clipboard_clear_seconds > MAX_CLIPBOARD_CLEAR_SECONDS {
-            return Err(invalid(
+            problems.push((
                 "clipboard_clear_seconds",
                 format!(
                     "{} is out of range; use 0 (never) to {MAX_CLIPBOARD_CLEAR_SECONDS}",
@@ -278,15 +287,24 @@ impl Config {
                 ),
             ));
         }
-        for o in &self.allowed_origins {
-            check_origin(o).map_err(|m| invalid("allowed_origins", format!("{o:?}: {m}")))?;
+        if let Some(m) = self
+            .allowed_origins
+            .iter()
+            .find_map(|o| check_origin(o).err().map(|m| format!("{o:?}: {m}")))
+        {
+            problems.push(("allowed_origins", m));
         }
-        check_dashboard_url(&self.dashboard_url)
-            .map_err(|m| invalid("dashboard_url", format!("{:?}: {m}", self.dashboard_url)))?;
-        for h in &self.extra_hosts {
-            check_host(h).map_err(|m| invalid("extra_hosts", format!("{h:?}: {m}")))?;
+        if let Err(m) = check_dashboard_url(&self.dashboard_url) {
+            problems.push(("dashboard_url", format!("{:?}: {m}", self.dashboard_url)));
         }
-        Ok(())
+        if let Some(m) = self
+            .extra_hosts
+            .iter()
+            .find_map(|h| check_host(h).err().map(|m| format!("{h:?}: {m}")))
+        {
+            problems.push(("extra_hosts", m));
+        }
+        problems
     }
 
     /// Writes the config atomically (temporary file, then rename), mode 0600 on Unix.
@@ -431,6 +449,30 @@ mod tests {
         assert!(parse("allowed_origins = [\"http://x:1/\"]").is_err());
         assert!(parse("allowed_origins = [\"*\"]").is_err());
         assert!(parse("allowed_origins = [\"https://app.example:8443\"]").is_ok());
+    }
+
+    #[test]
+    fn every_fields_problem_is_reported_at_once() {
+        let c = Config {
+            ttl_hours: 0,
+            clipboard_clear_seconds: u32::MAX,
+            allowed_origins: vec!["*".into()],
+            dashboard_url: "ftp://x".into(),
+            extra_hosts: vec!["bad host".into()],
+            ..Config::default()
+        };
+        let fields: Vec<&str> = c.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "ttl_hours",
+                "clipboard_clear_seconds",
+                "allowed_origins",
+                "dashboard_url",
+                "extra_hosts"
+            ]
+        );
+        assert!(Config::default().problems().is_empty());
     }
 
     #[test]

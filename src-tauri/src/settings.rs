@@ -141,49 +141,10 @@ impl SettingsForm {
             config.dashboard_url = url.trim().to_owned();
         }
 
-        // Core's range and shape checks, one field at a time so each one is reported.
-        let probes = [
-            (
-                "ttl_hours",
-                Config {
-                    ttl_hours: config.ttl_hours,
-                    ..Config::default()
-                },
-            ),
-            (
-                "clipboard_clear_seconds",
-                Config {
-                    clipboard_clear_seconds: config.clipboard_clear_seconds,
-                    ..Config::default()
-                },
-            ),
-            (
-                "allowed_origins",
-                Config {
-                    allowed_origins: config.allowed_origins.clone(),
-                    ..Config::default()
-                },
-            ),
-            (
-                "dashboard_url",
-                Config {
-                    dashboard_url: config.dashboard_url.clone(),
-                    ..Config::default()
-                },
-            ),
-        ];
-        for (field, probe) in probes {
-            if errors.iter().any(|e| e.field == field) {
-                continue;
-            }
-            if let Err(e) = probe.validate(&Origin::Setting) {
-                match CommandError::from(e) {
-                    CommandError::Fields(mut f) => errors.append(&mut f),
-                    other => errors.push(FieldError {
-                        field,
-                        message: other.to_string(),
-                    }),
-                }
+        // Core's range and shape checks: every field's problem at once.
+        for (field, message) in config.problems() {
+            if !errors.iter().any(|e| e.field == field) {
+                errors.push(FieldError { field, message });
             }
         }
         if errors.is_empty() {
