@@ -32,7 +32,7 @@ if [ "${1:-}" != --inside ]; then
   fi
   echo "==> cargo build --release pawkeyd; the prove checker"
   cargo build --release --locked -p pawkey-core --bin pawkeyd
-  cargo build --locked --workspace --example prove
+  cargo build --locked -p pawkey-prove
   echo "==> criterion micro benchmarks"
   rm -rf "$out"; mkdir -p "$out"
   cargo bench --locked -p pawkey-core --bench tokens -- --warm-up-time 1 --measurement-time 3 2>&1 | tee "$out/criterion.txt"
@@ -41,7 +41,7 @@ fi
 
 # ---- inside a private D-Bus session with an unlocked gnome-keyring ----------------------
 pawkeyd=$target/release/pawkeyd
-prove=$target/debug/examples/prove
+prove=$target/debug/prove
 venv=$target/prove/venv-pocketpaw
 port=18431
 pp_port=18432

@@ -3,7 +3,7 @@
 # in time (not part of `make test`, which stays under 8 minutes):
 #   0. installs what it needs (scripts/install.sh deps-test prove: Debian packages,
 #      cargo-fuzz, schemathesis in a venv under target/);
-#   1. a release build of pawkeyd; the `prove` checker (core/examples/prove.rs) as a debug
+#   1. a release build of pawkeyd; the `prove` checker (tools/prove) as a debug
 #      build (the one `make test` left, if any: it is not the bottleneck);
 #   2. fuzzing: each cargo-fuzz target for PROVE_FUZZ_SECONDS (default 60);
 #   3. in a private D-Bus session with a real gnome-keyring (scripts/with-keyring.sh),
@@ -35,7 +35,7 @@ if [ "${1:-}" != --inside ]; then
   scripts/install.sh deps-test prove # each part a no-op when already installed
   echo "--> release build of pawkeyd; the prove checker (debug build, as cargo test left it)"
   cargo build --release --locked -p pawkey-core --bin pawkeyd
-  cargo build --locked --workspace --example prove
+  cargo build --locked -p pawkey-prove
   failed=()
   echo "--> fuzzing, ${fuzz_seconds}s per target"
   scripts/fuzz.sh "$fuzz_seconds" || failed+=(fuzz)
@@ -51,7 +51,7 @@ fi
 
 # ---- inside a private D-Bus session with an unlocked gnome-keyring ----------------------
 pawkeyd=$target/release/pawkeyd
-prove=$target/debug/examples/prove
+prove=$target/debug/prove
 schemathesis=$schemathesis_venv/bin/schemathesis
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/pawkey-prove.XXXXXX")
 export PAWKEY_CONFIG=$scratch/config.toml PAWKEY_DATA_DIR=$scratch/data

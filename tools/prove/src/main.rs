@@ -13,7 +13,7 @@
 //! - `ready`: time from process start to the first answer of `GET /api/health`.
 //! - `sigterm`: SIGTERM while requests are in flight; each one completes.
 //!
-//! Run `cargo run --release -p pawkey-core --example prove -- --help`.
+//! Run `cargo run --release -p pawkey-prove -- --help`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
