@@ -3,9 +3,13 @@
 //! secrets are printed only by the commands whose job is to print them (`token`,
 //! `master show`), and only to stdout.
 
+mod local;
 mod master;
 mod prompt;
 mod requests;
+mod serve;
+
+pub use serve::{REMOTE_WARNING, serve_banner};
 
 use std::io::IsTerminal;
 use std::net::IpAddr;
@@ -14,17 +18,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::audit::{AuditLog, MintSource};
-use crate::config::Origin;
-use crate::server;
-use crate::server::routes::rfc3339;
-use crate::startup::{Setup, shutdown_signal};
-use crate::state::{AppState, VerifyError, now_unix};
-use crate::token::{TokenError, TokenFormat};
-use prompt::read_stdin_token;
-
-/// How often `serve` re-reads the master token from its store.
-const MASTER_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+use crate::startup::Setup;
+use crate::state::AppState;
+use crate::token::TokenFormat;
 
 /// Exit code: the token is invalid or expired (`verify`), or another failure.
 pub const EXIT_FAILURE: u8 = 1;
@@ -270,7 +266,7 @@ pub fn run(cli: Cli) -> ExitCode {
         clap_complete::generate(shell, &mut cmd, name, &mut std::io::stdout());
         return ExitCode::SUCCESS;
     }
-    let invocation = invocation(&cli);
+    let invocation = serve::invocation(&cli);
     let loaded =
         Setup::load(cli.config.as_deref(), cli.master_token_file.as_deref()).map_err(|e| {
             CliError {
@@ -280,16 +276,16 @@ pub fn run(cli: Cli) -> ExitCode {
         });
     let result = match loaded {
         Ok(setup) => match cli.command {
-            Some(Command::Serve(args)) => serve(setup, args, &invocation),
+            Some(Command::Serve(args)) => serve::serve(setup, args, &invocation),
             Some(Command::Token {
                 ttl_hours,
                 token_format,
                 json,
-            }) => token(setup, ttl_hours, token_format, json),
-            Some(Command::Verify { token, json }) => verify(setup, &token, json),
+            }) => local::token(setup, ttl_hours, token_format, json),
+            Some(Command::Verify { token, json }) => local::verify(setup, &token, json),
             Some(Command::Master { action }) => master::master(setup, action),
-            Some(Command::Status { json }) => status(setup, json),
-            Some(Command::Sessions { active, json }) => sessions(setup, active, json),
+            Some(Command::Status { json }) => local::status(setup, json),
+            Some(Command::Sessions { active, json }) => local::sessions(setup, active, json),
             Some(Command::Requests { json }) => requests::list(setup, json),
             Some(Command::Approve { code, ttl_hours }) => {
                 requests::decide(setup, &code, true, ttl_hours)
@@ -321,46 +317,6 @@ fn program_name() -> &'static str {
         .unwrap_or(false);
     if headless { "pawkeyd" } else { "pawkey" }
 }
-
-/// How to run this program again with the same config and master-token source, for the
-/// commands the `serve` banner suggests (`pawkeyd --master-token-file PATH`, ...).
-fn invocation(cli: &Cli) -> String {
-    let mut line = program_name().to_owned();
-    if let Some(p) = &cli.config {
-        line.push_str(" --config ");
-        line.push_str(&shell_quote(&p.to_string_lossy()));
-    }
-    if let Some(p) = &cli.master_token_file {
-        line.push_str(" --master-token-file ");
-        line.push_str(&shell_quote(&p.to_string_lossy()));
-    }
-    line
-}
-
-/// `s` as one POSIX shell word.
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@%".contains(&b));
-    if plain {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
-/// The lines `serve` prints once it listens: how to mint from a shell and over HTTP, with
-/// the master token on no command line (curl reads the header from stdin with `-H @-`).
-pub fn serve_banner(invocation: &str, port: u16) -> String {
-    format!(
-        "Mint a session token from a shell with:\n  {invocation} token\n\
-         or over HTTP (the master token stays off every command line):\n  \
-         {invocation} master show | sed 's/^/Authorization: Bearer /' | curl -X POST http://localhost:{port}/api/auth/session -H @-"
-    )
-}
-
-/// What `serve --allow-remote` prints and logs when it listens beyond loopback.
-pub const REMOTE_WARNING: &str = "--allow-remote: PawKey listens beyond loopback. Other machines can reach it, and master and session tokens cross the network in cleartext (PawKey has no TLS): anyone on the path can read them. The Host allowlist is not access control; only the tokens protect the server. Put PawKey behind a TLS proxy or an SSH tunnel instead when you can.";
 
 /// Parses the process arguments, naming the program after its executable (`pawkey` or
 /// `pawkeyd`) in `--version` and `--help`.
@@ -402,273 +358,4 @@ fn require_master(state: &AppState) -> Result<(), CliError> {
             Ok(())
         }
     }
-}
-
-fn serve(setup: Setup, args: ServeArgs, invocation: &str) -> Result<ExitCode, CliError> {
-    let mut setup = setup;
-    let c = &mut setup.config;
-    if let Some(p) = args.port {
-        c.port = p;
-    }
-    if let Some(b) = args.bind {
-        c.bind = b;
-    }
-    if let Some(t) = args.ttl_hours {
-        c.ttl_hours = t;
-    }
-    if let Some(f) = args.token_format {
-        c.token_format = f;
-    }
-    c.validate(&Origin::Setting)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let audit = AuditLog::with_file(&setup.paths.data_dir);
-        let state = tokio::task::spawn_blocking(move || setup.open_state(audit)).await?;
-        require_master(&state)?;
-        // Before the server is announced (but after the keychain, so Ctrl+C still stops a
-        // start-up stuck there): from now on a signal shuts down gracefully.
-        let shutdown = shutdown_signal();
-        let server = server::start(state.clone(), args.allow_remote).await?;
-        // A master changed in the keychain behind our back is picked up within seconds.
-        tokio::spawn(state.clone().watch_master(MASTER_CHECK_INTERVAL));
-        let urls: Vec<String> = server.addrs().iter().map(|a| format!("http://{a}")).collect();
-        let port = server.port();
-        eprintln!("PawKey {} listening on {}", crate::VERSION, urls.join(" and "));
-        eprintln!("Master token: {}", state.master_status().location);
-        if args.allow_remote && !server.addrs().iter().all(|a| a.ip().is_loopback()) {
-            // Printed (RUST_LOG cannot hide it) and logged.
-            eprintln!("WARNING: {REMOTE_WARNING}");
-            tracing::warn!(
-                "listening beyond loopback (--allow-remote): tokens cross the network in cleartext (no TLS); the Host allowlist is not access control"
-            );
-        }
-        eprintln!("{}", serve_banner(invocation, port));
-        server.run_until(shutdown).await;
-        Ok(ExitCode::SUCCESS)
-    })
-}
-
-fn token(
-    setup: Setup,
-    ttl_hours: Option<i64>,
-    format: Option<TokenFormat>,
-    json: bool,
-) -> Result<ExitCode, CliError> {
-    let audit = AuditLog::with_file_sync(&setup.paths.data_dir);
-    let state = setup.open_state(audit);
-    require_master(&state)?;
-    let minted = state.mint(ttl_hours, format, MintSource::Cli, None)?;
-    if json {
-        let out = serde_json::json!({
-            "session_token": minted.token,
-            "expires_at": minted.expires_at,
-            "expires_in_hours": minted.ttl_hours,
-            "fingerprint": minted.fingerprint,
-        });
-        println!("{out}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("{}", minted.token);
-    if std::io::stderr().is_terminal() {
-        eprintln!(
-            "expires {} ({} h)",
-            rfc3339(minted.expires_at),
-            minted.ttl_hours
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn verify(setup: Setup, token: &str, json: bool) -> Result<ExitCode, CliError> {
-    let token = if token == "-" {
-        read_stdin_token("Paste the session token and press Enter:")?
-            .trim()
-            .to_owned()
-    } else {
-        token.to_owned()
-    };
-    let state = setup.open_state(AuditLog::memory_only());
-    require_master(&state)?;
-    let outcome = state.verify(&token);
-    if json {
-        let (state, expires_at, reason) = match &outcome {
-            Ok(exp) => ("valid", Some(*exp), None),
-            Err(VerifyError::Token(TokenError::Expired(exp))) => (
-                "expired",
-                Some(*exp),
-                Some(format!("expired at {}", rfc3339(*exp))),
-            ),
-            Err(e) => ("invalid", None, Some(e.to_string())),
-        };
-        let out = serde_json::json!({
-            "valid": outcome.is_ok(),
-            "state": state,
-            "expires_at": expires_at,
-            "reason": reason,
-        });
-        println!("{out}");
-        return Ok(if outcome.is_ok() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
-    }
-    match outcome {
-        Ok(exp) => {
-            let left = exp.saturating_sub(now_unix());
-            println!(
-                "valid: expires {} (in {} h {} min)",
-                rfc3339(exp),
-                left / 3600,
-                (left % 3600) / 60
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(VerifyError::Token(TokenError::Expired(exp))) => {
-            println!("expired: at {}", rfc3339(exp));
-            Ok(ExitCode::FAILURE)
-        }
-        Err(e) => {
-            println!("invalid: {e}");
-            Ok(ExitCode::FAILURE)
-        }
-    }
-}
-
-fn status(setup: Setup, json: bool) -> Result<ExitCode, CliError> {
-    let c = &setup.config;
-    let loaded = setup.store.load();
-    let ok = loaded.is_ok();
-    let code = if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    };
-    let audit_log = setup.paths.data_dir.join("audit.jsonl");
-    if json {
-        let (master_state, master_error) = match &loaded {
-            Ok(Some(_)) => ("ok", None),
-            Ok(None) => ("missing", None),
-            Err(e) => ("error", Some(e.to_string())),
-        };
-        let out = serde_json::json!({
-            "version": crate::VERSION,
-            "master_token": {
-                "location": setup.store.location(),
-                "state": master_state,
-                "error": master_error,
-            },
-            "config_file": {
-                "path": setup.paths.config_file.display().to_string(),
-                "present": setup.paths.config_file.exists(),
-            },
-            "server": format!("http://{}", std::net::SocketAddr::new(c.bind, c.port)),
-            "bind": c.bind.to_string(),
-            "port": c.port,
-            "ttl_hours": c.ttl_hours,
-            "token_format": c.token_format.as_str(),
-            "audit_log": audit_log.display().to_string(),
-        });
-        println!("{out}");
-        return Ok(code);
-    }
-    let (master_line, ok) = match loaded {
-        Ok(Some(_)) => (format!("{} — OK", setup.store.location()), true),
-        Ok(None) => (
-            format!(
-                "{} — not created yet (created on first `serve` or `token`)",
-                setup.store.location()
-            ),
-            true,
-        ),
-        Err(e) => (format!("{} — ERROR: {e}", setup.store.location()), false),
-    };
-    let config_state = if setup.paths.config_file.exists() {
-        ""
-    } else {
-        " (not present; defaults in use)"
-    };
-    println!("PawKey {}", crate::VERSION);
-    println!("Master token:  {master_line}");
-    println!(
-        "Config file:   {}{config_state}",
-        setup.paths.config_file.display()
-    );
-    // SocketAddr writes an IPv6 address in brackets, as a URL needs.
-    println!(
-        "Server:        http://{} (port {})",
-        std::net::SocketAddr::new(c.bind, c.port),
-        c.port
-    );
-    println!("Session TTL:   {} hours", c.ttl_hours);
-    println!("Token format:  {}", c.token_format.as_str());
-    println!("Audit log:     {}", audit_log.display());
-    debug_assert_eq!(ok, code == ExitCode::SUCCESS);
-    Ok(code)
-}
-
-fn sessions(setup: Setup, active: bool, json: bool) -> Result<ExitCode, CliError> {
-    let dir = &setup.paths.data_dir;
-    let entries = crate::audit::read_sessions(dir).map_err(|e| CliError {
-        message: format!(
-            "cannot read the audit log in {}: {e}",
-            dir.join("audit.jsonl").display()
-        ),
-        code: EXIT_FAILURE,
-    })?;
-    let now = now_unix();
-    let rows: Vec<_> = entries
-        .into_iter()
-        .map(|e| {
-            let live = e.expires_at > now;
-            (e, if live { "active" } else { "expired" })
-        })
-        .filter(|(_, status)| !active || *status == "active")
-        .collect();
-    if json {
-        let list: Vec<_> = rows
-            .iter()
-            .map(|(e, status)| {
-                serde_json::json!({
-                    "minted_at": e.minted_at,
-                    "source": e.source,
-                    "client": e.client,
-                    "expires_at": e.expires_at,
-                    "fingerprint": e.fingerprint,
-                    "status": status,
-                })
-            })
-            .collect();
-        println!("{}", serde_json::json!({ "sessions": list }));
-        return Ok(ExitCode::SUCCESS);
-    }
-    if rows.is_empty() {
-        eprintln!(
-            "No {}sessions in {}.",
-            if active { "active " } else { "" },
-            dir.join("audit.jsonl").display()
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!(
-        "{:<20}  {:<8}  {:<15}  {:<20}  {:<12}  STATUS",
-        "MINTED", "SOURCE", "CLIENT", "EXPIRES", "FINGERPRINT"
-    );
-    for (e, status) in &rows {
-        let source = serde_json::to_value(e.source)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        println!(
-            "{:<20}  {:<8}  {:<15}  {:<20}  {:<12}  {status}",
-            rfc3339(e.minted_at),
-            source,
-            e.client.as_deref().unwrap_or("-"),
-            rfc3339(e.expires_at),
-            e.fingerprint
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }
