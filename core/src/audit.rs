@@ -214,7 +214,7 @@ impl AuditLog {
         self.to_file(AuditRecord {
             event,
             entry: AuditEntry {
-                minted_at: crate::state::now_unix(),
+                minted_at: crate::clock::now_unix(),
                 source,
                 client: None,
                 expires_at: 0,
@@ -238,7 +238,7 @@ impl AuditLog {
         self.to_file(AuditRecord {
             event,
             entry: AuditEntry {
-                minted_at: crate::state::now_unix(),
+                minted_at: crate::clock::now_unix(),
                 source,
                 client: peer,
                 expires_at,

@@ -1,5 +1,6 @@
 //! PawKey core: everything PawKey does that needs no window.
 //!
+//! - [`clock`]: Unix seconds and RFC 3339.
 //! - [`token`]: the session token scheme (mint, parse, verify).
 //! - [`secret`]: the master token type, zeroized and never printed.
 //! - [`store`]: where the master token lives (OS keychain, opt-in file, memory for tests).
@@ -7,6 +8,7 @@
 //! - [`state`]: [`state::AppState`], the operations every front end shares.
 //! - [`approval`]: access requests a person approves (browsers get tokens without the master).
 //! - [`audit`]: the record of every mint.
+//! - [`pocketpaw`]: PocketPaw's token file (where, and writing it whole).
 //! - [`limiter`]: the failed-authentication limiter.
 //! - [`server`]: the embedded HTTP server (`router()` and `serve()`).
 //! - [`startup`]: configuration, paths and master-token store at start, and the shutdown
@@ -24,9 +26,11 @@ pub mod audit;
 pub mod browser;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod limiter;
 pub mod pairing;
+pub mod pocketpaw;
 pub mod secret;
 pub mod server;
 pub mod startup;

@@ -3,12 +3,11 @@
 //! whether PawKey's master token is PocketPaw's (otherwise PocketPaw rejects our tokens).
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::audit::MintSource;
-use crate::secret::MasterToken;
 use crate::state::{AppState, MintError};
 use crate::token::TokenFormat;
 
@@ -16,43 +15,6 @@ use crate::token::TokenFormat;
 pub const DASHBOARD_LINK_SECONDS: u64 = 3600;
 /// Lifetime of the token in a phone-pairing QR code.
 pub const QR_LINK_SECONDS: u64 = 10 * 60;
-
-/// PocketPaw's token file, `~/.pocketpaw/access_token`; `None` without a home directory.
-pub fn pocketpaw_token_path() -> Option<PathBuf> {
-    directories::BaseDirs::new().map(|d| d.home_dir().join(".pocketpaw").join("access_token"))
-}
-
-/// Writes `master` as PocketPaw's token file at `path`, atomically (a 0600 file beside it,
-/// then renamed over it), so PocketPaw, which reads the file on every request, never
-/// sees half a token. The directory is created 0700 if missing.
-pub fn write_pocketpaw_token(path: &Path, master: &MasterToken) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .ok_or_else(|| std::io::Error::other("the token file has no directory"))?;
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)?;
-    let tmp = dir.join(format!(".access_token.pawkey-{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let _ = std::fs::remove_file(&tmp);
-    let written = options.open(&tmp).and_then(|mut f| {
-        f.write_all(master.expose().as_bytes())?;
-        f.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
-}
 
 /// How PawKey's master token relates to PocketPaw's own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -105,7 +67,7 @@ pub fn dashboard_link(
 ) -> Result<DashboardLink, MintError> {
     dashboard_link_until(
         state,
-        crate::state::now_unix().saturating_add(seconds),
+        crate::clock::now_unix().saturating_add(seconds),
         source,
         client,
     )
@@ -184,27 +146,6 @@ mod tests {
             compare_with_pocketpaw(&s, &dir.path().join("missing")),
             PocketPawMaster::Unknown(_)
         ));
-    }
-
-    #[test]
-    fn pocketpaws_token_file_is_replaced_whole_and_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".pocketpaw/access_token");
-        let first = MasterToken::parse(POCKETPAW.into()).unwrap();
-        write_pocketpaw_token(&path, &first).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), POCKETPAW);
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&path), 0o600);
-        assert_eq!(mode(path.parent().unwrap()), 0o700);
-        let second = MasterToken::generate().unwrap();
-        write_pocketpaw_token(&path, &second).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), second.expose());
-        // Nothing left beside it.
-        assert_eq!(
-            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
-            1
-        );
     }
 
     #[test]

@@ -205,7 +205,7 @@ async fn landing_page_has_no_inline_script_and_shows_the_session_expiry() {
     let exp = common::assert_token_shape(&token, true);
     let logged_in = page(Some(format!("pocketpaw_session={token}"))).await;
     assert_no_inline_script(&logged_in);
-    let at = pawkey_core::server::routes::rfc3339(exp);
+    let at = pawkey_core::clock::rfc3339(exp);
     assert!(
         logged_in.contains(&format!("<time datetime=\"{at}\">")),
         "{logged_in}"

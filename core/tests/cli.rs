@@ -118,7 +118,7 @@ fn verify_reports_valid_expired_and_invalid_with_exit_codes() {
     let run = p.run(&["verify", &token], None);
     assert_eq!(run.code, Some(0), "{run:?}");
     let exp = assert_token_shape(&token, true);
-    let at = pawkey_core::server::routes::rfc3339(exp);
+    let at = pawkey_core::clock::rfc3339(exp);
     assert!(
         run.stdout == format!("valid: expires {at} (in 23 h 59 min)\n")
             || run.stdout == format!("valid: expires {at} (in 24 h 0 min)\n"),
@@ -135,10 +135,7 @@ fn verify_reports_valid_expired_and_invalid_with_exit_codes() {
     assert_eq!(run.code, Some(1), "{run:?}");
     assert_eq!(
         run.stdout,
-        format!(
-            "expired: at {}\n",
-            pawkey_core::server::routes::rfc3339(expired_at)
-        )
+        format!("expired: at {}\n", pawkey_core::clock::rfc3339(expired_at))
     );
 
     let mut tampered = token.clone();

@@ -123,7 +123,7 @@ pub async fn import_master_from_pocketpaw(
     app: AppHandle,
     shell: State<'_, Shell>,
 ) -> Result<MasterStatus, CommandError> {
-    let path = pawkey_core::pairing::pocketpaw_token_path().ok_or_else(|| {
+    let path = pawkey_core::pocketpaw::pocketpaw_token_path().ok_or_else(|| {
         CommandError::Other(
             "cannot find the home directory, so not PocketPaw's token file either".into(),
         )

@@ -76,7 +76,7 @@ pub fn pair_phone(state: &AppState) -> Result<PairView, String> {
 
 /// Whether PocketPaw will accept our tokens, from its token file (`None`: no home dir).
 pub fn pocketpaw_master(state: &AppState) -> PocketPawMaster {
-    match pawkey_core::pairing::pocketpaw_token_path() {
+    match pawkey_core::pocketpaw::pocketpaw_token_path() {
         Some(path) => pairing::compare_with_pocketpaw(state, &path),
         None => PocketPawMaster::Unknown("cannot find the home directory".into()),
     }

@@ -144,7 +144,7 @@ pub(crate) fn follow_pocketpaw(app: AppHandle, state: AppState) {
             // The relation, and when the file last changed: a regeneration between two
             // checks that leaves the relation as it was is still news to the window.
             let Ok(now) = tauri::async_runtime::spawn_blocking(move || {
-                let modified = pawkey_core::pairing::pocketpaw_token_path()
+                let modified = pawkey_core::pocketpaw::pocketpaw_token_path()
                     .and_then(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
                 (crate::dashboard::pocketpaw_master(&s), modified)
             })

@@ -157,7 +157,7 @@ impl Shell {
                     self.config_file.as_ref().map(|p| p.display().to_string()),
                 )
             }),
-            pocketpaw_token_file: pawkey_core::pairing::pocketpaw_token_path()
+            pocketpaw_token_file: pawkey_core::pocketpaw::pocketpaw_token_path()
                 .map(|p| p.display().to_string()),
         }
     }

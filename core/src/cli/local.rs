@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use super::prompt::read_stdin_token;
 use super::{CliError, EXIT_FAILURE, require_master};
 use crate::audit::{AuditLog, MintSource};
-use crate::server::routes::rfc3339;
+use crate::clock::{now_unix, rfc3339};
 use crate::startup::Setup;
-use crate::state::{VerifyError, now_unix};
+use crate::state::VerifyError;
 use crate::token::{TokenError, TokenFormat};
 
 pub(super) fn token(

@@ -11,7 +11,7 @@ use super::prompt::read_stdin_token;
 use super::{CliError, EXIT_KEYCHAIN, EXIT_NOT_RUNNING, MasterCommand, program_name};
 use crate::audit::{AuditEvent, AuditLog, MintSource};
 use crate::client::{self, ClientError, Running};
-use crate::pairing::pocketpaw_token_path;
+use crate::pocketpaw::pocketpaw_token_path;
 use crate::secret::MasterToken;
 use crate::startup::Setup;
 
@@ -236,7 +236,7 @@ fn change_store(setup: &Setup, change: Change) -> Result<ExitCode, CliError> {
         .then(pocketpaw_token_path)
         .flatten();
     if let Some(path) = &pocketpaw {
-        if let Err(e) = crate::pairing::write_pocketpaw_token(path, &token) {
+        if let Err(e) = crate::pocketpaw::write_pocketpaw_token(path, &token) {
             let undone = old.map(|old| setup.store.save(&old));
             let message = match undone {
                 Some(Ok(())) | None => format!(

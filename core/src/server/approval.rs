@@ -150,7 +150,7 @@ pub async fn poll(
             ttl_hours,
             expires_at,
         } => {
-            let max_age = expires_at.saturating_sub(crate::state::now_unix());
+            let max_age = expires_at.saturating_sub(crate::clock::now_unix());
             let cookie = session_cookie(&token, max_age)?;
             Ok((
                 cookie,

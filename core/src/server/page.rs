@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse};
 
 use super::auth::{SESSION_COOKIE, cookie};
-use super::routes::rfc3339;
-use crate::state::{AppState, now_unix};
+use crate::clock::{now_unix, rfc3339};
+use crate::state::AppState;
 
 const CSS: &str = include_str!("../../assets/pawkey.css");
 const JS: &str = include_str!("../../assets/pawkey.js");

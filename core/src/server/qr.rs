@@ -11,8 +11,9 @@ use axum::response::IntoResponse;
 use super::auth::{ClientIp, Credential};
 use super::error::{ApiError, ErrorBody};
 use crate::audit::MintSource;
+use crate::clock::now_unix;
 use crate::pairing::{QR_LINK_SECONDS, dashboard_link_until, qr_svg};
-use crate::state::{AppState, now_unix};
+use crate::state::AppState;
 
 /// QR code (SVG) of `<dashboard_url>/?token=<token valid 10 minutes>`; asked for with a
 /// session token, the token inside expires no later than that session.

@@ -15,7 +15,8 @@ use super::auth::{ClientIp, MasterAuth, SESSION_COOKIE, Session, check_master};
 use super::conn::{BodyTimedOut, caused_by};
 use super::error::{ApiError, ErrorBody};
 use crate::audit::MintSource;
-use crate::state::{AppState, now_unix};
+use crate::clock::{now_unix, rfc3339};
+use crate::state::AppState;
 
 /// A JSON body that may be absent (empty). Reads at most [`BODY_LIMIT`] bytes.
 pub struct OptionalJson<T>(pub Option<T>);
@@ -155,18 +156,6 @@ pub struct VerifyResponse {
     pub expires_at: String,
     /// Seconds until expiry.
     pub expires_in_seconds: u64,
-}
-
-/// Formats Unix seconds as RFC 3339 UTC.
-pub fn rfc3339(unix: u64) -> String {
-    i64::try_from(unix)
-        .ok()
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "9999-12-31T23:59:59Z".to_owned())
 }
 
 /// Check a session token (Bearer header, `?token=` or the `pocketpaw_session` cookie).

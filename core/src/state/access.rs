@@ -3,9 +3,10 @@
 
 use std::net::IpAddr;
 
-use super::{AppState, MintError, Minted, now_unix};
+use super::{AppState, MintError, Minted};
 use crate::approval::{ApprovalError, Approvals, Opened, Pending};
 use crate::audit::{AuditEvent, MintSource};
+use crate::clock::now_unix;
 
 /// Why an access request could not be approved.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
-use super::{AppState, MasterSlot, MasterStatus, load_or_create, now_unix};
+use super::{AppState, MasterSlot, MasterStatus, load_or_create};
 use crate::audit::{AuditEvent, MintSource};
+use crate::clock::now_unix;
 use crate::secret::MasterToken;
 use crate::store::StoreError;
 
@@ -62,7 +63,7 @@ impl AppState {
         // A rotation kept in step with PocketPaw writes its token file too; if that fails,
         // the keychain goes back to the old master, so neither side changes.
         let pocketpaw = (event == AuditEvent::Rotate && self.config().sync_pocketpaw)
-            .then(crate::pairing::pocketpaw_token_path)
+            .then(crate::pocketpaw::pocketpaw_token_path)
             .flatten();
         let old = self.master().ok();
         tokio::task::spawn_blocking(move || {
@@ -70,7 +71,7 @@ impl AppState {
             let Some(path) = pocketpaw else {
                 return Ok(false);
             };
-            match crate::pairing::write_pocketpaw_token(&path, &to_store) {
+            match crate::pocketpaw::write_pocketpaw_token(&path, &to_store) {
                 Ok(()) => Ok(true),
                 Err(e) => {
                     let undone = old.map(|old| store.save(&old));

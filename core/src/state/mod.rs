@@ -6,7 +6,6 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -18,6 +17,7 @@ pub use master::MasterChanged;
 
 use crate::approval::Approvals;
 use crate::audit::{AuditEntry, AuditLog, MintSource};
+use crate::clock::now_unix;
 use crate::config::{Config, MAX_TTL_HOURS};
 use crate::limiter::FailureLimiter;
 use crate::secret::MasterToken;
@@ -26,14 +26,6 @@ use crate::token::{SessionKey, TokenError, TokenFormat, fingerprint};
 
 /// How far a token's expiry may lie beyond the longest lifetime (clocks and rounding).
 pub const CLOCK_SKEW_SECONDS: u64 = 300;
-
-/// Seconds since the Unix epoch.
-pub fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
 
 /// A freshly minted session token.
 #[derive(Clone, Serialize)]

@@ -32,7 +32,7 @@ pub const INVALID_SESSION: &str = r#"{"detail":"Invalid or expired session token
 
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {
-    pawkey_core::state::now_unix()
+    pawkey_core::clock::now_unix()
 }
 
 /// A token signed with `master`, expiring at `exp`, as PawKey would mint it.

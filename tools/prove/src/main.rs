@@ -23,10 +23,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use pawkey_core::clock::now_unix;
 use pawkey_core::config::Config;
 use pawkey_core::limiter::DEFAULT_CAPACITY;
 use pawkey_core::secret::MasterToken;
-use pawkey_core::state::{AppState, now_unix};
+use pawkey_core::state::AppState;
 use pawkey_core::store::MemoryStore;
 use pawkey_core::token::SessionKey;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
