@@ -13,12 +13,17 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 use zeroize::Zeroizing;
 
 use crate::limiter::FailureLimiter;
+
+mod code;
+mod types;
+
+use code::{normalize_code, user_code};
+pub use types::{ApprovalError, ApprovalEvent, Opened, Pending, Poll};
 
 /// How long a request waits for a decision.
 pub const REQUEST_SECONDS: u64 = 120;
@@ -36,103 +41,6 @@ pub const MAX_CLIENT_LABEL: usize = 64;
 const REMEMBER_SECONDS: u64 = 300;
 /// How long an approved token waits to be collected, at least.
 const COLLECT_SECONDS: u64 = 30;
-/// Letters of a user code: no vowels (no words), no 0/O, 1/I/L.
-const CODE_ALPHABET: &[u8] = b"BCDFGHJKMNPQRSTVWXZ23456789";
-
-/// Why a request could not be opened or decided.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApprovalError {
-    /// Too many requests are waiting, or this client asked too often.
-    #[error(
-        "Too many access requests are waiting; try again in {retry_after} s, or approve or deny the waiting ones in PawKey"
-    )]
-    TooMany {
-        /// Seconds until a new request may succeed.
-        retry_after: u64,
-    },
-    /// The client label is not acceptable.
-    #[error("client must be at most {MAX_CLIENT_LABEL} printable characters")]
-    BadLabel,
-    /// No waiting request has this user code.
-    #[error("No waiting access request has the code {0}")]
-    UnknownCode(String),
-    /// The approval asked for a longer lifetime than the request.
-    #[error("ttl_hours may shorten the requested {requested} h, never lengthen it; got {got}")]
-    Lengthened {
-        /// What the request asked for.
-        requested: u32,
-        /// What the approval asked for.
-        got: i64,
-    },
-    /// The OS random generator failed.
-    #[error("the OS random generator failed: {0}")]
-    Random(String),
-}
-
-/// What the requester gets back when it opens a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Opened {
-    /// Secret; poll `GET /api/auth/request/{request_id}` with it. 64 hex characters.
-    pub request_id: String,
-    /// Shown on both sides, e.g. `BCDF-2345`.
-    pub user_code: String,
-    /// Seconds until the request expires.
-    pub expires_in: u64,
-    /// Seconds to wait between polls.
-    pub interval: u64,
-}
-
-/// A waiting request, as the person deciding sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Pending {
-    /// The code the requester shows.
-    pub user_code: String,
-    /// The label the requester gave, if any.
-    pub client: Option<String>,
-    /// The requesting page's `Origin`, if it sent one.
-    pub origin: Option<String>,
-    /// The requester's address.
-    pub peer: String,
-    /// The lifetime asked for, in hours.
-    pub ttl_hours: u32,
-    /// Seconds until the request expires.
-    pub expires_in: u64,
-}
-
-/// What a poll finds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Poll {
-    /// Nobody decided yet.
-    Pending,
-    /// Approved: the token, handed out this once.
-    Approved {
-        /// The session token.
-        token: String,
-        /// Its lifetime in hours.
-        ttl_hours: u32,
-        /// Its expiry, Unix seconds.
-        expires_at: u64,
-    },
-    /// The person denied it.
-    Denied,
-    /// Expired, or its token was already collected.
-    Gone,
-    /// No such request.
-    Unknown,
-}
-
-/// A change the window and tray show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ApprovalEvent {
-    /// A new request waits.
-    Opened(Pending),
-    /// A request was approved, denied or expired; the list changed.
-    Closed {
-        /// Its code.
-        user_code: String,
-    },
-}
 
 enum State {
     Pending,
@@ -174,44 +82,6 @@ impl Default for Approvals {
             CREATE_BURST,
             Duration::from_secs(CREATE_REFILL_SECONDS),
         )
-    }
-}
-
-fn user_code() -> Result<String, ApprovalError> {
-    let mut bytes = [0u8; 8];
-    let mut code = String::with_capacity(9);
-    let mut i = 0;
-    while i < 8 {
-        getrandom::fill(&mut bytes).map_err(|e| ApprovalError::Random(e.to_string()))?;
-        for b in bytes {
-            // Rejection sampling keeps every letter equally likely.
-            let limit = 256 - 256 % CODE_ALPHABET.len();
-            if usize::from(b) >= limit || i == 8 {
-                continue;
-            }
-            if i == 4 {
-                code.push('-');
-            }
-            code.push(char::from(
-                CODE_ALPHABET[usize::from(b) % CODE_ALPHABET.len()],
-            ));
-            i += 1;
-        }
-    }
-    Ok(code)
-}
-
-/// `bcdf2345`, `BCDF 2345` and `BCDF-2345` are the same code.
-fn normalize_code(code: &str) -> String {
-    let plain: String = code
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if plain.len() == 8 {
-        format!("{}-{}", &plain[..4], &plain[4..])
-    } else {
-        plain
     }
 }
 
@@ -514,7 +384,7 @@ mod tests {
             assert!(
                 code.bytes()
                     .filter(|b| *b != b'-')
-                    .all(|b| CODE_ALPHABET.contains(&b)),
+                    .all(|b| code::CODE_ALPHABET.contains(&b)),
                 "{code}"
             );
             for ambiguous in ['0', 'O', '1', 'I', 'L'] {
