@@ -761,14 +761,7 @@ fn an_unusable_keychain_entry_is_reported_and_never_overwritten() {
 /// the directory of the `pawkeyd` binary first on PATH (so `pawkeyd` in a shell line is
 /// the binary under test).
 fn shell_command(p: &Pawkeyd, program: &str) -> std::process::Command {
-    let template = p.command();
-    let mut cmd = std::process::Command::new(program);
-    for (k, v) in template.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
+    let mut cmd = p.command_for(program);
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_pawkeyd"))
         .parent()
         .unwrap()
@@ -919,59 +912,11 @@ fn allow_remote_says_tokens_cross_the_network_in_cleartext() {
     assert!(!text.contains("cleartext"), "{text}");
 }
 
-/// Runs `pawkeyd ARGS` on a pseudo-terminal (util-linux `script`), types `input` once the
-/// prompt shows, and returns everything the terminal displayed and the exit code.
-#[cfg(target_os = "linux")]
-fn on_a_terminal(p: &Pawkeyd, args: &str, input: &str) -> (Option<i32>, String) {
-    use std::io::BufRead;
-    let mut cmd = shell_command(p, "script");
-    cmd.args(["-qefc", &format!("pawkeyd {args}"), "/dev/null"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("script (util-linux) runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        let mut r = std::io::BufReader::new(stdout);
-        let mut buf = Vec::new();
-        while r.read_until(b'\n', &mut buf).unwrap_or(0) > 0 {
-            let piece = String::from_utf8_lossy(&buf).into_owned();
-            let _ = tx.send(piece.clone());
-            all.push_str(&piece);
-            buf.clear();
-        }
-        all
-    });
-    let start = Instant::now();
-    let mut seen = String::new();
-    while !seen.contains("Paste the") {
-        match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(piece) => seen.push_str(&piece),
-            Err(_) => panic!("no prompt after {:?}: {seen:?}", start.elapsed()),
-        }
-    }
-    stdin.write_all(input.as_bytes()).unwrap();
-    stdin.flush().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "pawkeyd {args} did not finish");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(stdin);
-    (status.code(), reader.join().unwrap())
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn secrets_typed_on_a_terminal_are_not_echoed() {
     let p = Pawkeyd::new();
-    let (code, screen) = on_a_terminal(&p, "master import", &format!("{UUID}\r"));
+    let (code, screen) = p.on_a_terminal("master import", "Paste the", &format!("{UUID}\r"));
     assert_eq!(code, Some(0), "{screen}");
     assert!(screen.contains("Imported the master token"), "{screen}");
     assert!(!screen.contains(UUID), "the master was echoed: {screen:?}");
@@ -979,7 +924,7 @@ fn secrets_typed_on_a_terminal_are_not_echoed() {
     assert_eq!(p.master(), UUID);
 
     let token = p.ok(&["token"]).trim().to_owned();
-    let (code, screen) = on_a_terminal(&p, "verify -", &format!("{token}\r"));
+    let (code, screen) = p.on_a_terminal("verify -", "Paste the", &format!("{token}\r"));
     assert_eq!(code, Some(0), "{screen}");
     assert!(screen.contains("valid: expires"), "{screen}");
     assert!(

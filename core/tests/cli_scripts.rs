@@ -391,65 +391,6 @@ fn the_systemd_user_unit_verifies() {
     assert!(said.contains("PrivateTemp"), "systemd-analyze: {said}");
 }
 
-/// `pawkeyd ARGS` on a pseudo-terminal (util-linux `script`): types `input` once `prompt`
-/// shows; returns the exit code and everything the terminal displayed.
-fn on_a_terminal(p: &Pawkeyd, args: &str, prompt: &str, input: &str) -> (Option<i32>, String) {
-    use std::io::{BufRead, Write};
-    use std::time::{Duration, Instant};
-    let template = p.command();
-    let mut cmd = std::process::Command::new("script");
-    for (k, v) in template.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    cmd.env("SHELL", "/bin/sh")
-        .args([
-            "-qefc",
-            &format!("{} {args}", env!("CARGO_BIN_EXE_pawkeyd")),
-            "/dev/null",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("script (util-linux) runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        let mut r = std::io::BufReader::new(stdout);
-        let mut buf = Vec::new();
-        while r.read_until(b'\n', &mut buf).unwrap_or(0) > 0 {
-            let piece = String::from_utf8_lossy(&buf).into_owned();
-            let _ = tx.send(piece.clone());
-            all.push_str(&piece);
-            buf.clear();
-        }
-        all
-    });
-    let mut seen = String::new();
-    while !seen.contains(prompt) {
-        match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(piece) => seen.push_str(&piece),
-            Err(_) => panic!("no prompt: {seen:?}"),
-        }
-    }
-    stdin.write_all(input.as_bytes()).unwrap();
-    stdin.flush().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "pawkeyd {args} did not finish");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(stdin);
-    (status.code(), reader.join().unwrap())
-}
-
 fn stored(p: &Pawkeyd) -> Option<String> {
     use pawkey_core::store::MasterStore;
     p.keyring
@@ -487,11 +428,11 @@ fn master_delete_asks_on_a_terminal_and_needs_yes_in_scripts() {
 
     // On a terminal: anything but "delete" keeps it.
     let prompt = "Type \"delete\" to confirm:";
-    let (code, shown) = on_a_terminal(&p, "master delete", prompt, "yes\n");
+    let (code, shown) = p.on_a_terminal("master delete", prompt, "yes\n");
     assert_eq!(code, Some(1), "{shown}");
     assert!(shown.contains("Not deleted."), "{shown}");
     assert_eq!(stored(&p).as_deref(), Some(master.as_str()));
-    let (code, shown) = on_a_terminal(&p, "master delete", prompt, "delete\n");
+    let (code, shown) = p.on_a_terminal("master delete", prompt, "delete\n");
     assert_eq!(code, Some(0), "{shown}");
     assert!(shown.contains("Deleted the master token"), "{shown}");
     assert!(!shown.contains(&master), "{shown}");

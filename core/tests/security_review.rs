@@ -442,18 +442,11 @@ async fn a_signed_token_from_beyond_the_longest_lifetime_is_refused() {
 #[test]
 fn idle_connections_cannot_exhaust_a_low_file_limit() {
     let pawkeyd = Pawkeyd::new();
-    let inner = pawkeyd.command();
-    let mut cmd = std::process::Command::new("prlimit");
+    let mut cmd = pawkeyd.command_for("prlimit");
     cmd.arg("--nofile=1024:1024")
         .arg("--")
-        .arg(inner.get_program())
+        .arg(env!("CARGO_BIN_EXE_pawkeyd"))
         .args(["serve", "--port", "0"]);
-    for (k, v) in inner.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
     let serve = ServeProcess::spawn(cmd).unwrap_or_else(|run| panic!("serve: {run:?}"));
     let master = pawkeyd.master();
     let addr = serve.addr();

@@ -549,6 +549,76 @@ impl Pawkeyd {
     }
 }
 
+impl Pawkeyd {
+    /// A command for `program` with the environment [`Pawkeyd::command`] sets up (e.g. a
+    /// wrapper such as `prlimit` or `script` that runs the binary under test).
+    pub fn command_for(&self, program: &str) -> Command {
+        let template = self.command();
+        let mut cmd = Command::new(program);
+        for (k, v) in template.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd
+    }
+
+    /// `pawkeyd ARGS` on a pseudo-terminal (util-linux `script`): types `input` once
+    /// `prompt` shows; returns the exit code and everything the terminal displayed.
+    pub fn on_a_terminal(&self, args: &str, prompt: &str, input: &str) -> (Option<i32>, String) {
+        use std::io::Write;
+        let mut cmd = self.command_for("script");
+        cmd.env("SHELL", "/bin/sh")
+            .args([
+                "-qefc",
+                &format!("{} {args}", env!("CARGO_BIN_EXE_pawkeyd")),
+                "/dev/null",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("script (util-linux) runs");
+        let mut stdin = child.stdin.take().expect("stdin pipe");
+        let stdout = child.stdout.take().expect("stdout pipe");
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            let mut all = String::new();
+            let mut r = BufReader::new(stdout);
+            let mut buf = Vec::new();
+            while r.read_until(b'\n', &mut buf).unwrap_or(0) > 0 {
+                let piece = String::from_utf8_lossy(&buf).into_owned();
+                let _ = tx.send(piece.clone());
+                all.push_str(&piece);
+                buf.clear();
+            }
+            all
+        });
+        let mut seen = String::new();
+        while !seen.contains(prompt) {
+            match rx.recv_timeout(Duration::from_secs(10)) {
+                Ok(piece) => seen.push_str(&piece),
+                Err(_) => panic!("no prompt {prompt:?}: {seen:?}"),
+            }
+        }
+        stdin.write_all(input.as_bytes()).expect("type");
+        stdin.flush().expect("type");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("try_wait") {
+                break s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "pawkeyd {args} did not finish"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        drop(stdin);
+        (status.code(), reader.join().expect("reader"))
+    }
+}
+
 /// Runs a prepared command to completion, feeding `stdin` if given (60 s at most).
 pub fn run_command(cmd: &mut Command, stdin: Option<&str>) -> Run {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
