@@ -244,6 +244,14 @@ impl<S> JsonRejections<S> {
 
 /// The JSON answer for a head hyper wrote by itself, if `buf` is one.
 fn json_rejection(buf: &[u8]) -> Option<Vec<u8>> {
+    // Every response passes here: rule out ours with three cheap looks before any scan.
+    // The parser's own answer is a short, bodiless 4xx head written in one piece.
+    let is_4xx_head = buf.len() <= 512
+        && (buf.starts_with(b"HTTP/1.1 4") || buf.starts_with(b"HTTP/1.0 4"))
+        && buf.ends_with(b"\r\n\r\n");
+    if !is_4xx_head {
+        return None;
+    }
     let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
     if head_end + 4 != buf.len() {
         return None;
