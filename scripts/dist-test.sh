@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make dist-test`: installs the .deb that `make dist` made into this machine, runs
-# `pawkey --version` and `pawkeyd serve` from the installed paths, mints a token over HTTP
+# `pawkey --version` and `pawkeyd serve` from the installed paths, checks the manual pages
+# and shell completions, mints a token over HTTP
 # (in a private D-Bus session with a real gnome-keyring), then removes the package and
 # checks that nothing it installed is left.
 set -euo pipefail
@@ -24,12 +25,34 @@ echo "--> installing $deb"
 $sudo apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
 files=$(dpkg -L pawkey)
 for f in /usr/bin/pawkey /usr/bin/pawkeyd /usr/share/applications/pawkey.desktop \
-         /usr/share/icons/hicolor/128x128/apps/pawkey.png /usr/lib/systemd/user/pawkeyd.service; do
+         /usr/share/icons/hicolor/128x128/apps/pawkey.png /usr/lib/systemd/user/pawkeyd.service \
+         /usr/share/man/man1/pawkeyd.1.gz /usr/share/man/man1/pawkeyd-serve.1.gz \
+         /usr/share/man/man1/pawkeyd-master-rotate.1.gz \
+         /usr/share/bash-completion/completions/pawkeyd /usr/share/zsh/vendor-completions/_pawkeyd \
+         /usr/share/fish/vendor_completions.d/pawkeyd.fish; do
   grep -qx "$f" <<<"$files" || fail "$f is not in the package"
   [ -e "$f" ] || fail "$f was not installed"
 done
 grep -q '^Name=PawKey$' /usr/share/applications/pawkey.desktop || fail "desktop entry has no Name=PawKey"
 grep -q '^Exec=pawkey' /usr/share/applications/pawkey.desktop || fail "desktop entry does not run pawkey"
+
+echo "--> manual pages and completions"
+# A page for every subcommand the installed pawkeyd has (its bash completion lists them).
+for sub in serve token verify master status sessions completions requests approve deny; do
+  grep -qx "/usr/share/man/man1/pawkeyd-$sub.1.gz" <<<"$files" || fail "no manual page for pawkeyd $sub"
+done
+if command -v man >/dev/null; then
+  page=$(MANPAGER=cat MANWIDTH=100 man -l /usr/share/man/man1/pawkeyd.1.gz 2>&1) || fail "man pawkeyd: $page"
+  grep -q '^SYNOPSIS' <<<"$page" && grep -q 'pawkeyd-serve(1)' <<<"$page" && grep -q '^EXIT STATUS' <<<"$page" \
+    || fail "the installed pawkeyd(1) lacks SYNOPSIS, its subcommands or EXIT STATUS: $page"
+else
+  echo "SKIPPED rendering pawkeyd(1): man is not installed"
+fi
+# The installed bash completion registers for pawkeyd and offers its subcommands.
+bash -c 'source /usr/share/bash-completion/completions/pawkeyd && complete -p pawkeyd' | grep -q pawkeyd \
+  || fail "the bash completion does not register pawkeyd"
+grep -q '^#compdef pawkeyd' /usr/share/zsh/vendor-completions/_pawkeyd || fail "zsh completion lacks #compdef pawkeyd"
+grep -q 'complete -c pawkeyd' /usr/share/fish/vendor_completions.d/pawkeyd.fish || fail "fish completion is not for pawkeyd"
 
 echo "--> installed versions"
 got=$(/usr/bin/pawkey --version) ; [ "$got" = "pawkey $version" ] || fail "pawkey --version said '$got'"

@@ -26,7 +26,7 @@ build_pkgs=(
 )
 test_pkgs=(
   xvfb webkit2gtk-driver xclip x11-utils imagemagick xdotool
-  python3-venv systemd util-linux
+  python3-venv systemd util-linux groff-base man-db
 )
 
 have_tauri_cli() { cargo tauri --version 2>/dev/null | grep -q '^tauri-cli 2\.'; }

@@ -450,3 +450,60 @@ fn master_delete_asks_on_a_terminal_and_needs_yes_in_scripts() {
     let show = p.run(&["master", "show"], None);
     assert_eq!(show.code, Some(1), "{show:?}");
 }
+
+/// `pawkeyd token` with an audit log it cannot write, so it logs a warning (and mints):
+/// on a pseudo-terminal (util-linux `script`) with `NO_COLOR` as given, or, without a
+/// terminal, through a pipe. Returns (exit code, everything it wrote).
+fn warning_run(p: &Pawkeyd, terminal: bool, no_color: Option<&str>) -> (Option<i32>, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let file = p.dir.path().join("master-token");
+    std::fs::write(&file, "0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let args = ["token", "--master-token-file", file.to_str().unwrap()];
+    let mut cmd = if terminal {
+        let mut cmd = p.command_for("script");
+        let line = format!("{} {}", env!("CARGO_BIN_EXE_pawkeyd"), args.join(" "));
+        cmd.env("SHELL", "/bin/sh")
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(std::process::Stdio::null());
+        cmd
+    } else {
+        let mut cmd = p.command();
+        cmd.args(args);
+        cmd
+    };
+    // /proc is never writable, even for root.
+    cmd.env("PAWKEY_DATA_DIR", "/proc/pawkey-test/data");
+    match no_color {
+        Some(v) => cmd.env("NO_COLOR", v),
+        None => cmd.env_remove("NO_COLOR"),
+    };
+    let run = common::run_command(&mut cmd, None);
+    (run.code, format!("{}{}", run.stdout, run.stderr))
+}
+
+#[test]
+fn log_lines_are_plain_with_no_color_or_without_a_terminal() {
+    let p = Pawkeyd::new();
+    // The control: on a terminal, the level is coloured.
+    let (code, shown) = warning_run(&p, true, None);
+    assert_eq!(code, Some(0), "{shown:?}");
+    assert!(shown.contains("cannot write the audit log"), "{shown:?}");
+    assert!(shown.contains('\x1b'), "no colour on a terminal: {shown:?}");
+
+    for (terminal, no_color) in [(true, Some("1")), (false, None), (false, Some("1"))] {
+        let (code, shown) = warning_run(&p, terminal, no_color);
+        assert_eq!(code, Some(0), "{shown:?}");
+        assert!(
+            shown.contains("WARN cannot write the audit log"),
+            "{shown:?}"
+        );
+        assert!(
+            !shown.contains('\x1b'),
+            "escape codes (terminal {terminal}, NO_COLOR {no_color:?}): {shown:?}"
+        );
+    }
+    // no-color.org: an empty NO_COLOR does not count.
+    let (_, shown) = warning_run(&p, true, Some(""));
+    assert!(shown.contains('\x1b'), "{shown:?}");
+}

@@ -3,15 +3,19 @@
 //! secrets are printed only by the commands whose job is to print them (`token`,
 //! `master show`), and only to stdout.
 
+pub mod docs;
 mod local;
+mod logging;
 mod master;
 mod prompt;
 mod requests;
 mod serve;
 
+pub use logging::{
+    KEEP_LOG_FILES, LATEST_LOG, init_desktop_logging, init_logging, log_dir, use_color,
+};
 pub use serve::{REMOTE_WARNING, serve_banner};
 
-use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +63,7 @@ Environment (flags override these; these override the config file):
   PAWKEY_CLIPBOARD_CLEAR_SECONDS  clear a copied token after N seconds, 0 = never [default: 30]
   PAWKEY_KEYRING_SERVICE          keychain service name [default: pawkey]
   RUST_LOG                        log level [default: info]
+  NO_COLOR                        set (not empty): no colours in log lines
 
 Exit codes:
   0  success
@@ -242,18 +247,6 @@ impl<E: std::fmt::Display> From<E> for CliError {
             code: 1,
         }
     }
-}
-
-/// Logging to stderr; `RUST_LOG` sets the level (default: info).
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .try_init();
 }
 
 /// Runs a parsed command line (`command` must be set) and returns the exit code.
