@@ -308,13 +308,20 @@ fn completions_print_a_script_for_each_shell() {
     assert_eq!(bad.code, Some(2), "{bad:?}");
 }
 
-/// `systemd-analyze verify --user` on a unit file: (success, everything it printed).
-fn systemd_verify(unit: &std::path::Path, runtime: &std::path::Path) -> (bool, String) {
+/// `systemd-analyze verify --user` on a unit file, finding manual pages in `manpath`:
+/// (success, everything it printed).
+fn systemd_verify(
+    unit: &std::path::Path,
+    runtime: &std::path::Path,
+    manpath: &std::path::Path,
+) -> (bool, String) {
     let out = std::process::Command::new("systemd-analyze")
         .args(["verify", "--user"])
         .arg(unit)
         // The user manager it simulates needs a runtime directory.
         .env("XDG_RUNTIME_DIR", runtime)
+        // It runs `man` for each `man:` page in Documentation=.
+        .env("MANPATH", manpath)
         .output()
         .expect("systemd-analyze runs");
     let said = format!(
@@ -382,12 +389,29 @@ fn the_systemd_user_unit_verifies() {
         unit.replace("/usr/bin/pawkeyd", env!("CARGO_BIN_EXE_pawkeyd")),
     )
     .unwrap();
-    let (ok, said) = systemd_verify(&copy, &runtime);
+    // Documentation=man:pawkeyd(1) must name a page the packages install.
+    let docs = dir.path().join("docs");
+    let generated = std::process::Command::new(env!("CARGO_BIN_EXE_pawkey-gen-docs"))
+        .arg(&docs)
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{generated:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Documentation=man:pawkeyd(1)"))
+    );
+    let (ok, said) = systemd_verify(&copy, &runtime, &docs);
     assert!(ok && said.trim().is_empty(), "systemd-analyze: {said}");
+    let (ok, said) = systemd_verify(&copy, &runtime, &dir.path().join("no-docs"));
+    assert!(
+        !ok && said.contains("man pawkeyd(1)"),
+        "systemd-analyze: {said}"
+    );
 
     // It would notice a mistake (an unknown key is only a warning, hence "prints nothing").
     std::fs::write(&copy, unit.replace("PrivateTmp=yes", "PrivateTemp=yes")).unwrap();
-    let (_, said) = systemd_verify(&copy, &runtime);
+    let (_, said) = systemd_verify(&copy, &runtime, &docs);
     assert!(said.contains("PrivateTemp"), "systemd-analyze: {said}");
 }
 
