@@ -158,13 +158,32 @@ pub(super) fn write_line(w: &mut BufWriter<File>, record: &AuditRecord) -> std::
 /// the rotated `dir/audit.jsonl.1`, newest first. Lines of other events (rotation, import,
 /// requests, decisions) and lines that do not parse are skipped; missing files are empty.
 pub fn read_sessions(dir: &Path) -> std::io::Result<Vec<AuditEntry>> {
+    read_mints(dir, None)
+}
+
+/// Bytes read from the end of each audit file by [`read_recent_sessions`]: thousands of
+/// lines, so a full 8 MiB log never slows start-up.
+const RECENT_TAIL_BYTES: u64 = 1024 * 1024;
+
+/// The newest `limit` mints in `dir`'s audit files, newest first, as [`read_sessions`] but
+/// from the last MiB of each file only: what a new process's recent list starts with.
+pub fn read_recent_sessions(dir: &Path, limit: usize) -> std::io::Result<Vec<AuditEntry>> {
+    let mut out = read_mints(dir, Some(RECENT_TAIL_BYTES))?;
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// The mints in `audit.jsonl.1` and `audit.jsonl` (the last `tail` bytes of each, if
+/// given), newest first.
+fn read_mints(dir: &Path, tail: Option<u64>) -> std::io::Result<Vec<AuditEntry>> {
     let mut out = Vec::new();
     for name in ["audit.jsonl.1", "audit.jsonl"] {
-        let text = match std::fs::read(dir.join(name)) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        let bytes = match read_tail(&dir.join(name), tail) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
+        let text = String::from_utf8_lossy(&bytes);
         out.extend(
             text.lines()
                 .filter_map(|line| serde_json::from_str::<AuditRecord>(line).ok())
@@ -176,4 +195,94 @@ pub fn read_sessions(dir: &Path) -> std::io::Result<Vec<AuditEntry>> {
     out.reverse();
     out.sort_by_key(|e| std::cmp::Reverse(e.minted_at));
     Ok(out)
+}
+
+/// The whole file, or its last `tail` bytes starting at a line boundary.
+fn read_tail(path: &Path, tail: Option<u64>) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let start = match tail {
+        Some(tail) if len > tail => len - tail,
+        _ => return std::fs::read(path),
+    };
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::new();
+    file.take(len - start).read_to_end(&mut bytes)?;
+    // The first line is cut (or, by chance, whole: one mint lost from a full tail).
+    let first_newline = bytes
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |i| i + 1);
+    bytes.drain(..first_newline);
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{AuditEvent, AuditLog, MintSource, RING_CAPACITY};
+    use super::*;
+
+    fn mint(n: u64) -> AuditEntry {
+        AuditEntry {
+            minted_at: 1_700_000_000 + n,
+            source: MintSource::Cli,
+            client: None,
+            expires_at: 1_700_003_600 + n,
+            fingerprint: format!("{n:012x}"),
+        }
+    }
+
+    #[test]
+    fn a_new_log_starts_with_the_newest_mints_already_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let earlier = AuditLog::with_file_sync(dir.path());
+        let master = crate::secret::MasterToken::parse("0123456789abcdef-master".into()).unwrap();
+        for n in 0..(RING_CAPACITY as u64 + 30) {
+            earlier.record(mint(n));
+        }
+        earlier.record_master_change(AuditEvent::Rotate, MintSource::Window, &master);
+
+        let log = AuditLog::with_file(dir.path());
+        let recent = log.recent();
+        assert_eq!(recent.len(), RING_CAPACITY, "bounded like the ring");
+        assert_eq!(recent[0], mint(RING_CAPACITY as u64 + 29), "newest first");
+        assert_eq!(recent[RING_CAPACITY - 1], mint(30));
+        // New mints go on top, the oldest falls off.
+        log.record(mint(10_000));
+        let recent = log.recent();
+        assert_eq!(recent.len(), RING_CAPACITY);
+        assert_eq!(recent[0], mint(10_000));
+        assert_eq!(recent[RING_CAPACITY - 1], mint(31));
+    }
+
+    #[test]
+    fn recent_reads_only_the_tail_of_a_large_file_and_the_rotated_one_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |n: u64| {
+            let record = AuditRecord {
+                event: AuditEvent::Mint,
+                entry: mint(n),
+                user_code: None,
+            };
+            serde_json::to_string(&record).unwrap() + "\n"
+        };
+        // audit.jsonl.1: 3 old mints; audit.jsonl: more than RECENT_TAIL_BYTES of mints.
+        let old: String = (0..3).map(line).collect();
+        std::fs::write(dir.path().join("audit.jsonl.1"), old).unwrap();
+        let big: String = (100..20_100).map(line).collect();
+        assert!(big.len() as u64 > RECENT_TAIL_BYTES);
+        std::fs::write(dir.path().join("audit.jsonl"), big).unwrap();
+
+        let recent = read_recent_sessions(dir.path(), 50).unwrap();
+        assert_eq!(recent.len(), 50);
+        assert_eq!(recent[0], mint(20_099));
+        assert_eq!(recent[49], mint(20_050));
+        // Everything is still there for `pawkeyd sessions`.
+        assert_eq!(read_sessions(dir.path()).unwrap().len(), 20_003);
+        // With a small current file, the rotated one fills the list.
+        std::fs::write(dir.path().join("audit.jsonl"), line(500)).unwrap();
+        let recent = read_recent_sessions(dir.path(), 50).unwrap();
+        assert_eq!(recent, vec![mint(500), mint(2), mint(1), mint(0)]);
+    }
 }

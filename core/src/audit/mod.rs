@@ -1,6 +1,7 @@
 //! The mint audit trail: every session token minted (HTTP, CLI, window, tray) is recorded
 //! with its time, source, client, expiry and a short fingerprint — never the token. Entries
-//! go to a bounded in-memory ring (shown by the UI), to subscribers (live updates), and as
+//! go to a bounded in-memory ring (shown by the UI; a log with a file starts it with the
+//! newest mints already there), to subscribers (live updates), and as
 //! JSON lines to `audit.jsonl` in the data directory, written by a background thread so a
 //! slow or failing disk never slows or fails a mint.
 //!
@@ -27,10 +28,10 @@ use tokio::sync::broadcast;
 
 mod file;
 
-pub use file::read_sessions;
 use file::{open_append, write_line, write_loop};
+pub use file::{read_recent_sessions, read_sessions};
 
-/// Entries kept in memory.
+/// Entries kept in memory: the length of every recent-mints list (the window's too).
 pub const RING_CAPACITY: usize = 200;
 /// Entries queued for the file before new ones are dropped (and counted).
 const FILE_QUEUE: usize = 16_384;
@@ -137,8 +138,25 @@ struct Inner {
 }
 
 impl AuditLog {
-    /// A log that also appends to `dir/audit.jsonl` (created when first needed).
+    /// A log that also appends to `dir/audit.jsonl` (created when first needed). Its ring
+    /// starts with the newest [`RING_CAPACITY`] mints already in the file (from earlier
+    /// runs and from `pawkeyd token`), so the window's recent list survives a restart.
     pub fn with_file(dir: &Path) -> Self {
+        let log = Self::with_file_writer(dir);
+        match read_recent_sessions(dir, RING_CAPACITY) {
+            Ok(newest_first) => {
+                let mut ring = log.inner.ring.lock().unwrap_or_else(|p| p.into_inner());
+                ring.extend(newest_first.into_iter().rev());
+            }
+            Err(e) => tracing::warn!(
+                "cannot read earlier mints from {}: {e}; the recent list starts empty",
+                dir.join("audit.jsonl").display()
+            ),
+        }
+        log
+    }
+
+    fn with_file_writer(dir: &Path) -> Self {
         let path = dir.join("audit.jsonl");
         let (tx, rx) = std::sync::mpsc::sync_channel(FILE_QUEUE);
         let writer_path = path.clone();
