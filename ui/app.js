@@ -780,6 +780,13 @@ async function start() {
   });
   $("open-dashboard").addEventListener("click", openDashboard);
   $("pair-phone").addEventListener("click", pairPhone);
+  $("open-logs").addEventListener("click", async () => {
+    try {
+      setNote($("logs-note"), `Opened ${await invoke("open_logs")}`, "ok");
+    } catch (e) {
+      setNote($("logs-note"), `Not opened: ${errorMessage(e)}`, "bad");
+    }
+  });
   $("keychain-retry").addEventListener("click", async () => {
     try {
       await invoke("retry_keychain");

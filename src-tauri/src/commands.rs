@@ -292,6 +292,29 @@ pub async fn deny_request(
     crate::approvals::deny(&shell.state().await?, &code)
 }
 
+/// Opens the folder holding PawKey's log files ([`pawkey_core::cli::log_dir`]) in the
+/// file manager (the platform's opener, never `$BROWSER`); returns the folder's path.
+#[tauri::command]
+pub async fn open_logs() -> Result<String, CommandError> {
+    let dir = pawkey_core::cli::log_dir().ok_or_else(|| {
+        CommandError::Other("this system names no home directory, so there are no log files".into())
+    })?;
+    let shown = dir.display().to_string();
+    let mut cmd = pawkey_core::browser::browser_command(&shown, None);
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            CommandError::Other(format!("could not start {program} to open {shown}: {e}"))
+        })?;
+    // Reap the opener so it leaves no zombie.
+    std::thread::spawn(move || child.wait());
+    Ok(shown)
+}
+
 /// The command names are written in four places Tauri needs them: the `#[tauri::command]`
 /// functions here, `generate_handler!` in `lib.rs`, `COMMANDS` in `build.rs` (which makes
 /// the `allow-<name>` permissions) and the capability in `tauri.conf.json`. Tauri's macros

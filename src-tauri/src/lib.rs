@@ -45,11 +45,13 @@ use crate::views::MAIN_WINDOW;
 
 /// `pawkey`'s whole `main`: with a subcommand it is `pawkeyd`; without, the desktop app.
 pub fn main() -> ExitCode {
-    pawkey_core::cli::init_logging();
     let cli = pawkey_core::cli::parse_args();
     if cli.command.is_some() {
+        pawkey_core::cli::init_logging();
         return pawkey_core::cli::run(cli);
     }
+    // The desktop app also logs to a daily file (`pawkey_core::cli::log_dir`).
+    pawkey_core::cli::init_desktop_logging();
     run(cli)
 }
 
@@ -129,6 +131,7 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::commands::pending_requests,
             crate::commands::approve_request,
             crate::commands::deny_request,
+            crate::commands::open_logs,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

@@ -1197,3 +1197,200 @@ async fn an_access_request_shows_a_card_and_allow_or_deny_answers_the_poller() {
     );
     app.close().await;
 }
+
+// ---------- Issue 12: the log file, "Open logs", the recent list across restarts ----------
+
+/// `pawkey token --json` (the CLI) with a 0600 master-token file, writing to `data`'s
+/// audit log, as a user would before starting the window: (token, fingerprint).
+fn mint_with_the_cli(
+    dir: &std::path::Path,
+    data: &std::path::Path,
+    master: &str,
+) -> (String, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let file = dir.join("master-token");
+    std::fs::write(&file, master).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut cmd = std::process::Command::new(support::app_binary());
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("PAWKEY_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .args(["token", "--json", "--ttl-hours", "3", "--master-token-file"])
+        .arg(&file)
+        .env("PAWKEY_CONFIG", dir.join("config.toml"))
+        .env("PAWKEY_DATA_DIR", data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        json["session_token"].as_str().unwrap().to_owned(),
+        json["fingerprint"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The fingerprints of the recent list's rows, top to bottom.
+async fn row_fingerprints(app: &App) -> serde_json::Value {
+    app.execute(
+        "return [...document.querySelectorAll('#recent-body tr')].map(r => r.dataset.fingerprint)",
+    )
+    .await
+}
+
+/// Everything in the log directory's files, and their names.
+fn read_logs(dir: &std::path::Path) -> (Vec<String>, String) {
+    let mut names = Vec::new();
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        names.push(entry.file_name().to_string_lossy().into_owned());
+        // pawkey.log links to today's file: read each file once.
+        if entry.file_type().unwrap().is_file() {
+            text.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    names.sort();
+    (names, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recent_list_survives_restarts_and_the_log_file_holds_no_token() {
+    const MASTER: &str = "0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f";
+    let outside = tempfile::tempdir().unwrap();
+    let data = outside.path().join("data");
+    let state_home = outside.path().join("state");
+    let log_dir = state_home.join("pawkey/logs");
+    // The file manager is a script that records what it was asked to open.
+    let shim = outside.path().join("bin");
+    std::fs::create_dir(&shim).unwrap();
+    let opened = outside.path().join("opened");
+    std::fs::write(
+        shim.join("xdg-open"),
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{o}.tmp' && mv '{o}.tmp' '{o}'\n",
+            o = opened.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            shim.join("xdg-open"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        shim.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let options = || Options {
+        master: Some(MASTER.into()),
+        env: vec![
+            ("PAWKEY_DATA_DIR".into(), data.display().to_string()),
+            ("XDG_STATE_HOME".into(), state_home.display().to_string()),
+            ("PATH".into(), path.clone()),
+        ],
+        ..Options::default()
+    };
+
+    // A token minted with the CLI while PawKey is not running...
+    let (cli_token, cli_fp) = mint_with_the_cli(outside.path(), &data, MASTER);
+    let app = App::launch(options()).await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    // ...is in the window's list from the start, as a CLI mint.
+    let cli_row = format!("#recent-body tr[data-fingerprint='{cli_fp}']");
+    eventually_async(&app, "the CLI mint listed", |app| {
+        let cli_row = cli_row.clone();
+        async move { app.visible(&cli_row).await }
+    })
+    .await;
+    assert_eq!(
+        app.attr(&cli_row, "data-source").await.as_deref(),
+        Some("cli")
+    );
+    assert!(app.text(&cli_row).await.contains("CLI"));
+    assert_eq!(app.count("#recent-body tr").await, 1);
+
+    let window_token = mint_in_window(&app, None).await;
+    let window_fp = pawkey_core::token::fingerprint(&window_token);
+    eventually(
+        "the window mint in the audit log",
+        Duration::from_secs(5),
+        || std::fs::read_to_string(data.join("audit.jsonl")).is_ok_and(|t| t.contains(&window_fp)),
+    )
+    .await;
+
+    // The log file: in the documented place, with a start-up line, and no secret.
+    let (names, text) = read_logs(&log_dir);
+    let today = names
+        .iter()
+        .find(|n| n.starts_with("pawkey.") && n.ends_with(".log") && n.len() > "pawkey.log".len())
+        .unwrap_or_else(|| panic!("no dated log file in {}: {names:?}", log_dir.display()));
+    assert!(names.contains(&"pawkey.log".to_owned()), "{names:?}");
+    assert_eq!(
+        std::fs::read_link(log_dir.join("pawkey.log"))
+            .unwrap()
+            .file_name()
+            .unwrap(),
+        today.as_str()
+    );
+    assert!(
+        text.contains(&format!("PawKey {} starting", pawkey_core::VERSION)),
+        "no start-up line: {text}"
+    );
+    assert!(!text.contains('\x1b'), "colour codes in the file: {text}");
+    for secret in [MASTER, &window_token[8..], &cli_token[8..]] {
+        assert!(!text.contains(secret), "a secret in the log file: {text}");
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&log_dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "the log folder is private");
+    }
+
+    // "Open logs" hands the folder to the platform's opener and says where it is.
+    app.click("#open-logs").await;
+    let note = app
+        .wait_for_text("#logs-note", "the opened note", |t| {
+            t.starts_with("Opened ")
+        })
+        .await;
+    assert_eq!(note, format!("Opened {}", log_dir.display()));
+    eventually("the opener ran", Duration::from_secs(10), || {
+        opened.exists()
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap(),
+        log_dir.display().to_string()
+    );
+    app.close().await;
+
+    // A restart lists both mints, newest first, and logs to the same folder.
+    let app = App::launch(options()).await;
+    eventually_async(&app, "both mints after the restart", |app| async move {
+        row_fingerprints(app)
+            .await
+            .as_array()
+            .is_some_and(|a| a.len() == 2)
+    })
+    .await;
+    assert_eq!(
+        row_fingerprints(&app).await,
+        serde_json::json!([window_fp, cli_fp])
+    );
+    let (_, text) = read_logs(&log_dir);
+    assert_eq!(
+        text.matches(&format!("PawKey {} starting", pawkey_core::VERSION))
+            .count(),
+        2,
+        "{text}"
+    );
+    app.close().await;
+}

@@ -109,7 +109,7 @@ impl Sandbox {
             nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
         let home = dir.path().join("home");
-        for sub in [".config", ".cache", ".local/share"] {
+        for sub in [".config", ".cache", ".local/share", ".local/state"] {
             std::fs::create_dir_all(home.join(sub)).expect("home dirs");
         }
         let mut env = vec![
@@ -131,6 +131,11 @@ impl Sandbox {
             (
                 "XDG_CACHE_HOME".into(),
                 home.join(".cache").display().to_string(),
+            ),
+            // The desktop log files (pawkey_core::cli::log_dir).
+            (
+                "XDG_STATE_HOME".into(),
+                home.join(".local/state").display().to_string(),
             ),
             ("RUST_LOG".into(), "info".into()),
         ];
