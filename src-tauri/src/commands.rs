@@ -300,6 +300,9 @@ pub async fn open_logs() -> Result<String, CommandError> {
         CommandError::Other("this system names no home directory, so there are no log files".into())
     })?;
     let shown = dir.display().to_string();
+    // Normally there since start-up; an opener given a missing folder fails silently.
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CommandError::Other(format!("cannot create the log folder {shown}: {e}")))?;
     let mut cmd = pawkey_core::browser::browser_command(&shown, None);
     let program = cmd.get_program().to_string_lossy().into_owned();
     let mut child = cmd

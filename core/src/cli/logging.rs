@@ -110,9 +110,9 @@ pub fn init_desktop_logging() -> Option<PathBuf> {
     dir
 }
 
-fn open_log_file(
-    dir: &std::path::Path,
-) -> Result<tracing_appender::rolling::RollingFileAppender, Box<dyn std::error::Error>> {
+/// Creates the log directory `dir` (and its parents) private to this user (0700 on Unix)
+/// when missing.
+pub fn create_log_dir(dir: &std::path::Path) -> std::io::Result<()> {
     let mut create = std::fs::DirBuilder::new();
     create.recursive(true);
     #[cfg(unix)]
@@ -120,7 +120,13 @@ fn open_log_file(
         use std::os::unix::fs::DirBuilderExt;
         create.mode(0o700);
     }
-    create.create(dir)?;
+    create.create(dir)
+}
+
+fn open_log_file(
+    dir: &std::path::Path,
+) -> Result<tracing_appender::rolling::RollingFileAppender, Box<dyn std::error::Error>> {
+    create_log_dir(dir)?;
     let builder = tracing_appender::rolling::RollingFileAppender::builder()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix(LOG_FILE_PREFIX)

@@ -12,7 +12,8 @@ mod requests;
 mod serve;
 
 pub use logging::{
-    KEEP_LOG_FILES, LATEST_LOG, init_desktop_logging, init_logging, log_dir, use_color,
+    KEEP_LOG_FILES, LATEST_LOG, create_log_dir, init_desktop_logging, init_logging, log_dir,
+    use_color,
 };
 pub use serve::{REMOTE_WARNING, serve_banner};
 
