@@ -25,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "pending_requests",
     "approve_request",
     "deny_request",
+    "window_memory",
+    "remember_ttl",
 ];
 
 fn main() {

@@ -87,6 +87,7 @@ function renderStatus(status) {
   if (ui.status && status.seq < ui.status.seq) return;
   ui.status = status;
   $("version").textContent = `v${status.version}`;
+  $("no-tray").hidden = status.tray_shown;
 
   const boot = status.boot;
   $("boot-banner").hidden = boot.state !== "failed";
@@ -210,13 +211,7 @@ async function newSession() {
   $("new-session").disabled = true;
   try {
     const minted = await invoke("new_session", { ttlHours: ttl.hours });
-    ui.current = minted;
-    $("token").textContent = minted.token;
-    $("token-box").dataset.empty = "false";
-    $("token-box").dataset.expired = "false";
-    $("copy-token").disabled = false;
-    $("expires-at").textContent = `valid until ${new Date(minted.expires_at * 1000).toLocaleString()}`;
-    tick();
+    showToken(minted);
     showCopyResult(minted.copy, "Session token");
   } catch (e) {
     ttlError.textContent = errorMessage(e);
@@ -224,6 +219,43 @@ async function newSession() {
     ui.minting = false;
     $("new-session").disabled = false;
   }
+}
+
+// Puts a token ({token, expires_at}) in the token box with its countdown.
+function showToken(minted) {
+  ui.current = minted;
+  $("token").textContent = minted.token;
+  $("token-box").dataset.empty = "false";
+  $("token-box").dataset.expired = "false";
+  $("copy-token").disabled = false;
+  $("expires-at").textContent = `valid until ${new Date(minted.expires_at * 1000).toLocaleString()}`;
+  tick();
+}
+
+// The window's page is dropped a while after it is closed; the app keeps what was on
+// screen (the lifetime picked, the token while it is valid) and gives it back here.
+function rememberTtl() {
+  invoke("remember_ttl", { choice: { preset: $("ttl").value, custom: $("ttl-custom").value } }).catch(() => {});
+}
+
+async function restoreView() {
+  let memory;
+  try {
+    memory = await invoke("window_memory");
+  } catch (e) {
+    return false;
+  }
+  if (memory.ttl) {
+    const select = $("ttl");
+    if ([...select.options].some((o) => o.value === memory.ttl.preset)) {
+      select.value = memory.ttl.preset;
+      ui.ttlChosen = true;
+    }
+    $("ttl-custom").value = memory.ttl.custom;
+    $("custom-ttl").hidden = select.value !== "custom";
+  }
+  if (memory.current) showToken(memory.current);
+  return memory.show_requests;
 }
 
 async function copyCurrent() {
@@ -509,7 +541,9 @@ const SETTINGS_FIELDS = {
   clipboard_clear_seconds: "set-clear",
   allowed_origins: "set-origins",
   dashboard_url: "set-dashboard",
+  window_keep_seconds: "set-keep",
   launch_at_login: "set-login",
+  start_hidden_at_login: "set-hidden",
 };
 
 function renderSettings(settings) {
@@ -523,7 +557,9 @@ function renderSettings(settings) {
   $("set-origins").value = settings.allowed_origins.join("\n");
   $("set-dashboard").value = settings.dashboard_url;
   $("dashboard-where").textContent = settings.dashboard_url;
+  $("set-keep").value = String(settings.window_keep_seconds);
   $("set-login").checked = settings.launch_at_login;
+  $("set-hidden").checked = settings.start_hidden_at_login;
 }
 
 function settingsForm(overrides = {}) {
@@ -534,7 +570,9 @@ function settingsForm(overrides = {}) {
     clipboard_clear_seconds: $("set-clear").value,
     allowed_origins: $("set-origins").value,
     dashboard_url: $("set-dashboard").value,
+    window_keep_seconds: $("set-keep").value,
     launch_at_login: $("set-login").checked,
+    start_hidden_at_login: $("set-hidden").checked,
     ...overrides,
   };
 }
@@ -757,10 +795,12 @@ async function start() {
     $("custom-ttl").hidden = !custom;
     $("ttl-error").textContent = "";
     if (custom) $("ttl-custom").focus();
+    rememberTtl();
   });
   $("ttl-custom").addEventListener("input", () => {
     $("ttl-error").textContent = "";
     $("ttl-custom").removeAttribute("aria-invalid");
+    rememberTtl();
   });
   $("reveal-master").addEventListener("click", toggleReveal);
   $("copy-master").addEventListener("click", copyMaster);
@@ -819,6 +859,7 @@ async function start() {
   await listen("requests-changed", (e) => renderRequests(e.payload));
   await listen("show-requests", showRequests);
 
+  const toRequests = await restoreView();
   renderStatus(await invoke("status"));
   setInterval(tick, 1000);
   try {
@@ -831,6 +872,7 @@ async function start() {
   } catch (e) {
     $("requests-error").textContent = `Access requests not loaded: ${errorMessage(e)}`;
   }
+  if (toRequests) showRequests();
   document.body.dataset.ready = "true";
 }
 

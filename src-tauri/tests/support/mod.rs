@@ -84,6 +84,10 @@ pub struct Options {
     pub master: Option<String>,
     /// Extra environment variables for the app.
     pub env: Vec<(String, String)>,
+    /// The config file's text (default: no file).
+    pub config: Option<String>,
+    /// Run no tray on the session bus (a desktop like stock GNOME).
+    pub no_tray: bool,
 }
 
 /// Everything one launch owns on disk and in the keychain.
@@ -138,6 +142,9 @@ impl Sandbox {
             env.push(("PAWKEY_CLIPBOARD_CLEAR_SECONDS".into(), s.to_string()));
         }
         env.extend(options.env.iter().cloned());
+        if let Some(text) = &options.config {
+            std::fs::write(dir.path().join("config.toml"), text).expect("config file");
+        }
         let sandbox = Sandbox {
             dir,
             port,
@@ -307,6 +314,8 @@ fn getrandom(buf: &mut [u8]) {
 pub struct App {
     pub client: Client,
     pub sandbox: Sandbox,
+    /// The desktop's tray (absent with [`Options::no_tray`]).
+    pub tray: Option<tray::FakeTray>,
     driver: Child,
     native_port: u16,
     _serial: tokio::sync::MutexGuard<'static, ()>,
@@ -318,6 +327,7 @@ impl App {
         let serial = SERIAL.lock().await;
         wait_single_instance_free();
         let sandbox = Sandbox::new(&options);
+        let tray = (!options.no_tray).then(tray::FakeTray::start);
         let driver_port = free_port();
         let native_port = free_port();
         let log = std::fs::File::create(sandbox.log_file()).expect("log file");
@@ -354,6 +364,7 @@ impl App {
                 }
             },
             sandbox,
+            tray,
             driver,
             native_port,
             _serial: serial,
@@ -418,6 +429,11 @@ impl App {
     }
 
     /// The element matching `css`, waiting for it to exist.
+    /// Waits until `css` matches in the current window.
+    pub async fn wait_for_css_pub(&self, css: &str) -> fantoccini::elements::Element {
+        self.wait_for_css(css).await
+    }
+
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.wait_for_css(css).await
     }
@@ -1118,5 +1134,201 @@ pub mod notifications {
         pub fn shown(&self) -> Vec<(String, String)> {
             self.shown.lock().unwrap_or_else(|p| p.into_inner()).clone()
         }
+    }
+}
+
+/// A stand-in for the desktop's tray: a StatusNotifierWatcher on the session bus, as KDE or
+/// GNOME's AppIndicator extension run. PawKey's icon (libappindicator) registers with it
+/// and exports its menu over D-Bus (`com.canonical.dbusmenu`), which is what a real tray
+/// shows and clicks — so [`FakeTray::click`] clicks the real menu.
+pub mod tray {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
+
+    /// (bus name, object path) of each registered item.
+    type Items = Arc<Mutex<Vec<(String, String)>>>;
+
+    struct Watcher {
+        items: Items,
+    }
+
+    #[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+    impl Watcher {
+        fn register_status_notifier_item(
+            &mut self,
+            service: String,
+            #[zbus(header)] header: zbus::message::Header<'_>,
+        ) {
+            let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+            // Items pass either their object path (libappindicator) or a bus name.
+            let (name, path) = if service.starts_with('/') {
+                (sender, service)
+            } else {
+                (service, "/StatusNotifierItem".to_owned())
+            };
+            self.items
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((name, path));
+        }
+
+        fn register_status_notifier_host(&mut self, _service: String) {}
+
+        #[zbus(property)]
+        fn registered_status_notifier_items(&self) -> Vec<String> {
+            self.items
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|(n, p)| format!("{n}{p}"))
+                .collect()
+        }
+
+        #[zbus(property)]
+        fn is_status_notifier_host_registered(&self) -> bool {
+            true
+        }
+
+        #[zbus(property)]
+        fn protocol_version(&self) -> i32 {
+            0
+        }
+    }
+
+    /// The running tray; it leaves the bus when dropped.
+    pub struct FakeTray {
+        conn: zbus::blocking::Connection,
+        items: Items,
+    }
+
+    impl FakeTray {
+        /// Takes the StatusNotifierWatcher name on the session bus.
+        pub fn start() -> Self {
+            let items = Items::default();
+            let conn = zbus::blocking::connection::Builder::session()
+                .expect("session bus")
+                .name("org.kde.StatusNotifierWatcher")
+                .expect("watcher name")
+                .serve_at(
+                    "/StatusNotifierWatcher",
+                    Watcher {
+                        items: items.clone(),
+                    },
+                )
+                .expect("watcher object")
+                .build()
+                .expect("the tray stand-in takes its name");
+            Self { conn, items }
+        }
+
+        /// The newest registered item whose owner is still on the bus.
+        fn item(&self) -> Option<(String, String)> {
+            let bus = zbus::blocking::fdo::DBusProxy::new(&self.conn).ok()?;
+            let items = self.items.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            items.into_iter().rev().find(|(name, _)| {
+                zbus::names::BusName::try_from(name.as_str())
+                    .ok()
+                    .and_then(|n| bus.name_has_owner(n).ok())
+                    .unwrap_or(false)
+            })
+        }
+
+        /// Clicks the menu item whose label contains `label`, as a tray does; waits up to
+        /// 10 s for PawKey's icon to register and its menu to have that item.
+        pub fn click(&self, label: &str) {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut last = String::from("no tray item registered");
+            while Instant::now() < deadline {
+                match self.try_click(label) {
+                    Ok(()) => return,
+                    Err(e) => last = e,
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            panic!("could not click {label:?} in the tray menu: {last}");
+        }
+
+        fn try_click(&self, label: &str) -> Result<(), String> {
+            let (name, path) = self.item().ok_or("no tray item registered")?;
+            let item = zbus::blocking::Proxy::new(
+                &self.conn,
+                name.as_str(),
+                path.as_str(),
+                "org.kde.StatusNotifierItem",
+            )
+            .map_err(|e| e.to_string())?;
+            let menu: OwnedObjectPath = item.get_property("Menu").map_err(|e| e.to_string())?;
+            let menu = zbus::blocking::Proxy::new(
+                &self.conn,
+                name.as_str(),
+                menu.as_str(),
+                "com.canonical.dbusmenu",
+            )
+            .map_err(|e| e.to_string())?;
+            type Root = (
+                i32,
+                std::collections::HashMap<String, OwnedValue>,
+                Vec<OwnedValue>,
+            );
+            let (_revision, (_, _, children)): (u32, Root) = menu
+                .call("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
+                .map_err(|e| e.to_string())?;
+            let mut labels = Vec::new();
+            let id = children
+                .iter()
+                .find_map(|child| find(child, label, &mut labels))
+                .ok_or_else(|| format!("no item labelled {label:?} in {labels:?}"))?;
+            let now = 0u32;
+            let _: () = menu
+                .call("Event", &(id, "clicked", Value::from(0i32), now))
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        }
+    }
+
+    /// The id of the first enabled item whose label contains `label` (mnemonic
+    /// underscores removed), in a `(ia{sv}av)` layout.
+    fn find(node: &Value<'_>, label: &str, seen: &mut Vec<String>) -> Option<i32> {
+        let node = match node {
+            Value::Value(inner) => return find(inner, label, seen),
+            Value::Structure(s) => s,
+            _ => return None,
+        };
+        let fields = node.fields();
+        let id = match fields.first()? {
+            Value::I32(id) => *id,
+            _ => return None,
+        };
+        if let Some(Value::Dict(props)) = fields.get(1) {
+            let text: Option<String> = props
+                .get::<&str, Value<'_>>(&"label")
+                .ok()
+                .flatten()
+                .and_then(|v| match v {
+                    Value::Str(s) => Some(s.to_string()),
+                    Value::Value(b) => match *b {
+                        Value::Str(s) => Some(s.to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+            if let Some(text) = text {
+                let text = text.replace('_', "");
+                if text.contains(label) {
+                    return Some(id);
+                }
+                seen.push(text);
+            }
+        }
+        if let Some(Value::Array(children)) = fields.get(2) {
+            for child in children.iter() {
+                if let Some(found) = find(child, label, seen) {
+                    return Some(found);
+                }
+            }
+        }
+        None
     }
 }
