@@ -310,6 +310,62 @@ fn getrandom(buf: &mut [u8]) {
         .expect("read /dev/urandom");
 }
 
+/// A PawKey started straight from its binary, with no WebDriver session (for `--hidden`,
+/// which has no page to drive, and for timing). Launches are serialized like [`App`]'s.
+pub struct Direct {
+    pub sandbox: Sandbox,
+    pub tray: Option<tray::FakeTray>,
+    child: Child,
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl Direct {
+    /// Starts `pawkey ARGS` (its output goes to the sandbox's log file).
+    pub async fn launch(options: Options, args: &[&str]) -> Direct {
+        let serial = SERIAL.lock().await;
+        wait_single_instance_free();
+        let sandbox = Sandbox::new(&options);
+        let tray = (!options.no_tray).then(tray::FakeTray::start);
+        let log = std::fs::File::create(sandbox.log_file()).expect("log file");
+        let child = sandbox
+            .command()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("start pawkey");
+        Direct {
+            sandbox,
+            tray,
+            child,
+            _serial: serial,
+        }
+    }
+
+    /// The app's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process has exited (and with what status).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The app's own log.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.sandbox.log_file()).unwrap_or_default()
+    }
+}
+
+impl Drop for Direct {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running PawKey with a WebDriver session on its window.
 pub struct App {
     pub client: Client,
