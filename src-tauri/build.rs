@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "pending_requests",
     "approve_request",
     "deny_request",
+    "quit",
 ];
 
 fn main() {

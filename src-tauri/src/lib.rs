@@ -129,6 +129,7 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::commands::pending_requests,
             crate::commands::approve_request,
             crate::commands::deny_request,
+            crate::commands::quit,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
