@@ -712,6 +712,8 @@ function requestCard(p) {
 
 async function decide(card, command, args) {
   const buttons = card.querySelectorAll("button");
+  // Disabling the focused button drops the focus; renderRequests moves it on from here.
+  if (card.contains(document.activeElement)) card.dataset.focused = "true";
   for (const b of buttons) b.disabled = true;
   card.querySelector(".request-error").textContent = "";
   try {
@@ -720,6 +722,8 @@ async function decide(card, command, args) {
   } catch (e) {
     showError(card.querySelector(".request-error"), errorMessage(e));
     for (const b of buttons) b.disabled = false;
+    if (card.dataset.focused === "true") card.querySelector(".allow").focus();
+    delete card.dataset.focused;
   }
 }
 
@@ -733,7 +737,7 @@ function renderRequests(view) {
   const cards = [...list.children];
   cards.forEach((card, i) => {
     if (waiting.has(card.dataset.code)) return;
-    if (card.contains(document.activeElement)) {
+    if (card.contains(document.activeElement) || card.dataset.focused === "true") {
       const rest = cards.filter((c) => waiting.has(c.dataset.code));
       focusAfter = rest.find((c) => cards.indexOf(c) > i) || rest[rest.length - 1] || null;
       if (!focusAfter) focusAfter = $("new-session");
