@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "deny_request",
     "window_memory",
     "remember_ttl",
+    "quit",
 ];
 
 fn main() {

@@ -74,10 +74,25 @@ function errorMessage(e) {
   return String(e);
 }
 
-function setNote(el, text, kind) {
+// What a note shows, without telling a screen reader (the clipboard countdown repaints
+// its note every second).
+function paintNote(el, text, kind) {
   el.textContent = text;
   el.classList.toggle("ok", kind === "ok");
   el.classList.toggle("bad", kind === "bad");
+}
+
+// A note that is also told to a screen reader, once: errors at once, the rest politely.
+function setNote(el, text, kind) {
+  paintNote(el, text, kind);
+  if (kind === "bad") announceError(text);
+  else announce(text);
+}
+
+// An inline error under a field, told to a screen reader at once.
+function showError(el, text) {
+  el.textContent = text;
+  announceError(text);
 }
 
 // ---------- status ----------
@@ -200,7 +215,7 @@ async function newSession() {
   const ttlError = $("ttl-error");
   const ttlInput = $("ttl").value === "custom" ? $("ttl-custom") : $("ttl");
   if (ttl.error) {
-    ttlError.textContent = ttl.error;
+    showError(ttlError, ttl.error);
     ttlInput.setAttribute("aria-invalid", "true");
     ttlInput.focus();
     return;
@@ -212,9 +227,11 @@ async function newSession() {
   try {
     const minted = await invoke("new_session", { ttlHours: ttl.hours });
     showToken(minted);
-    showCopyResult(minted.copy, "Session token");
+    // The token itself is not read out; it is one Tab away (and Ctrl+C copies it there).
+    const until = new Date(minted.expires_at * 1000).toLocaleString();
+    showCopyResult(minted.copy, "Session token", $("copy-note"), `New session token, valid until ${until}. `);
   } catch (e) {
-    ttlError.textContent = errorMessage(e);
+    showError(ttlError, errorMessage(e));
   } finally {
     ui.minting = false;
     $("new-session").disabled = false;
@@ -268,10 +285,11 @@ async function copyCurrent() {
   }
 }
 
-function showCopyResult(copy, what, note = $("copy-note")) {
+function showCopyResult(copy, what, note = $("copy-note"), lead = "") {
   if (!copy.copied) {
     ui.copyClearAt = 0;
     setNote(note, `${what} not copied: ${copy.error}`, "bad");
+    if (lead) announce(lead);
     return;
   }
   if (copy.clear_after_seconds > 0) {
@@ -283,15 +301,19 @@ function showCopyResult(copy, what, note = $("copy-note")) {
   }
   note.dataset.what = what;
   renderCopyNote(note);
+  // Told once; the countdown on screen is not re-read every second.
+  announce(copy.clear_after_seconds > 0
+    ? `${lead}${what} copied to the clipboard; cleared in ${copy.clear_after_seconds} seconds unless you copy something else.`
+    : `${lead}${what} copied to the clipboard.`);
 }
 
 function renderCopyNote(note) {
   const what = note.dataset.what || "Token";
   if (note.dataset.clearing === "true" && ui.copyClearAt) {
     const left = Math.max(0, Math.ceil((ui.copyClearAt - Date.now()) / 1000));
-    setNote(note, `${what} copied to the clipboard — cleared in ${left} s unless you copy something else.`, "ok");
+    paintNote(note, `${what} copied to the clipboard — cleared in ${left} s unless you copy something else.`, "ok");
   } else if (note.dataset.clearing !== "true") {
-    setNote(note, `${what} copied to the clipboard.`, "ok");
+    paintNote(note, `${what} copied to the clipboard.`, "ok");
   }
 }
 
@@ -390,7 +412,11 @@ function hideMaster() {
   const value = $("master-value");
   value.textContent = MASK;
   value.classList.add("masked");
-  value.setAttribute("aria-label", "Master token (hidden)");
+  // An image to a screen reader: "Master token, hidden", not 32 bullets.
+  value.setAttribute("role", "img");
+  value.setAttribute("aria-label", "Master token, hidden");
+  value.removeAttribute("aria-readonly");
+  value.removeAttribute("tabindex");
   $("reveal-master").textContent = "Reveal";
   $("reveal-master").setAttribute("aria-pressed", "false");
 }
@@ -405,7 +431,10 @@ async function toggleReveal() {
     const value = $("master-value");
     value.textContent = master;
     value.classList.remove("masked");
+    value.setAttribute("role", "textbox");
+    value.setAttribute("aria-readonly", "true");
     value.setAttribute("aria-label", "Master token");
+    value.tabIndex = 0;
     $("reveal-master").textContent = "Hide";
     $("reveal-master").setAttribute("aria-pressed", "true");
     ui.revealTimer = setTimeout(hideMaster, REVEAL_SECONDS * 1000);
@@ -454,12 +483,13 @@ async function rotate() {
 
 function clearToken(message) {
   $("token").textContent = message;
+  announce(message);
   $("token-box").dataset.empty = "true";
   $("token-box").dataset.expired = "false";
   $("copy-token").disabled = true;
   $("countdown").textContent = "";
   $("expires-at").textContent = "";
-  setNote($("copy-note"), "");
+  paintNote($("copy-note"), "");
 }
 
 async function importMaster(command, args) {
@@ -478,7 +508,7 @@ async function importMaster(command, args) {
       clearToken("A master token was imported; earlier tokens no longer work. Press “New session”.");
     }
   } catch (e) {
-    error.textContent = errorMessage(e);
+    showError(error, errorMessage(e));
     if (command === "import_master") input.setAttribute("aria-invalid", "true");
   }
 }
@@ -645,7 +675,7 @@ async function usePort(event) {
     renderStatus(status);
   } catch (e) {
     const port = ((e && e.fields) || []).find((f) => f.field === "port");
-    error.textContent = port ? port.message : errorMessage(e);
+    showError(error, port ? port.message : errorMessage(e));
     input.setAttribute("aria-invalid", "true");
     input.focus();
   }
@@ -711,7 +741,6 @@ function requestCard(p) {
 
   const error = document.createElement("p");
   error.className = "field-error request-error";
-  error.setAttribute("role", "alert");
 
   allow.addEventListener("click", () => decide(card, "approve_request", { code: p.user_code, ttlHours: Number(select.value) }));
   deny.addEventListener("click", () => decide(card, "deny_request", { code: p.user_code }));
@@ -721,14 +750,18 @@ function requestCard(p) {
 
 async function decide(card, command, args) {
   const buttons = card.querySelectorAll("button");
+  // Disabling the focused button drops the focus; renderRequests moves it on from here.
+  if (card.contains(document.activeElement)) card.dataset.focused = "true";
   for (const b of buttons) b.disabled = true;
   card.querySelector(".request-error").textContent = "";
   try {
     await invoke(command, args);
     // The requests-changed event that follows removes the card.
   } catch (e) {
-    card.querySelector(".request-error").textContent = errorMessage(e);
+    showError(card.querySelector(".request-error"), errorMessage(e));
     for (const b of buttons) b.disabled = false;
+    if (card.dataset.focused === "true") card.querySelector(".allow").focus();
+    delete card.dataset.focused;
   }
 }
 
@@ -736,18 +769,34 @@ async function decide(card, command, args) {
 function renderRequests(view) {
   const list = $("request-list");
   const waiting = new Set(view.requests.map((p) => p.user_code));
-  for (const card of [...list.children]) {
-    if (!waiting.has(card.dataset.code)) {
-      ui.requestDeadlines.delete(card.dataset.code);
-      card.remove();
+  // A decided card goes away under the keyboard focus: focus then moves to the next card
+  // (or the one before), or to "New session" when none is left.
+  let focusAfter = null;
+  const cards = [...list.children];
+  cards.forEach((card, i) => {
+    if (waiting.has(card.dataset.code)) return;
+    if (card.contains(document.activeElement) || card.dataset.focused === "true") {
+      const rest = cards.filter((c) => waiting.has(c.dataset.code));
+      focusAfter = rest.find((c) => cards.indexOf(c) > i) || rest[rest.length - 1] || null;
+      if (!focusAfter) focusAfter = $("new-session");
     }
-  }
+    ui.requestDeadlines.delete(card.dataset.code);
+    card.remove();
+  });
   for (const p of view.requests) {
     ui.requestDeadlines.set(p.user_code, now() + p.expires_in);
-    if (!list.querySelector(`[data-code="${CSS.escape(p.user_code)}"]`)) list.append(requestCard(p));
+    if (!list.querySelector(`[data-code="${CSS.escape(p.user_code)}"]`)) {
+      list.append(requestCard(p));
+      announce(`Access request ${p.user_code} from ${p.client || p.origin || p.peer}: allow or deny it in the Access requests section.`);
+    }
   }
   $("requests").hidden = view.requests.length === 0;
   tickRequests();
+  if (focusAfter) {
+    const target = focusAfter.classList.contains("request") ? focusAfter.querySelector(".allow") : focusAfter;
+    if (target.disabled) $("mint-title").focus();
+    else target.focus();
+  }
 }
 
 function tickRequests() {
@@ -777,7 +826,12 @@ function onKey(event) {
   const mod = event.ctrlKey || event.metaKey;
   if (!mod || event.altKey) return;
   const key = event.key.toLowerCase();
-  if (key === "n" && !event.shiftKey) {
+  if (key === "c" && !event.shiftKey && document.activeElement === $("token")) {
+    // The token field holds no selectable text for the keyboard: copy it our way (marked
+    // as a password, cleared after the timeout).
+    event.preventDefault();
+    copyCurrent();
+  } else if (key === "n" && !event.shiftKey) {
     event.preventDefault();
     newSession();
   } else if (key === "c" && event.shiftKey) {
@@ -806,6 +860,12 @@ async function start() {
   $("copy-master").addEventListener("click", copyMaster);
   $("rotate-master").addEventListener("click", openRotateDialog);
   $("rotate-cancel").addEventListener("click", () => $("rotate-dialog").close());
+  // Escape closes the dialog too (the browser's own); either way focus goes back to the
+  // button that opened it.
+  $("rotate-dialog").addEventListener("close", () => {
+    const opener = $("rotate-master");
+    if (!opener.disabled) opener.focus();
+  });
   $("rotate-confirm").addEventListener("click", rotate);
   $("import-form").addEventListener("submit", (e) => {
     e.preventDefault();

@@ -318,6 +318,13 @@ pub async fn deny_request(
     crate::approvals::deny(&shell.state().await?, &code)
 }
 
+/// Quits PawKey (Ctrl+Q, Cmd+Q on macOS): as Quit in the tray, it clears our token from
+/// the clipboard (only if still ours), stops the server gracefully and exits with status 0.
+#[tauri::command]
+pub async fn quit(app: AppHandle) {
+    crate::lifecycle::quit(app);
+}
+
 /// The command names are written in four places Tauri needs them: the `#[tauri::command]`
 /// functions here, `generate_handler!` in `lib.rs`, `COMMANDS` in `build.rs` (which makes
 /// the `allow-<name>` permissions) and the capability in `tauri.conf.json`. Tauri's macros

@@ -152,6 +152,7 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::commands::deny_request,
             crate::commands::window_memory,
             crate::commands::remember_ttl,
+            crate::commands::quit,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

@@ -88,6 +88,9 @@ pub struct Options {
     pub config: Option<String>,
     /// Run no tray on the session bus (a desktop like stock GNOME).
     pub no_tray: bool,
+    /// What tauri-driver starts instead of the `pawkey` binary (a wrapper script that runs
+    /// it, e.g. to record its exit status).
+    pub application: Option<PathBuf>,
 }
 
 /// Everything one launch owns on disk and in the keychain.
@@ -402,7 +405,7 @@ impl App {
             .expect("start tauri-driver");
         let app = App {
             // Replaced below once the session exists.
-            client: match connect(driver_port, &sandbox).await {
+            client: match connect(driver_port, &sandbox, options.application.as_deref()).await {
                 Ok(c) => c,
                 Err(e) => {
                     let mut driver = driver;
@@ -788,7 +791,11 @@ impl Drop for App {
     }
 }
 
-async fn connect(driver_port: u16, sandbox: &Sandbox) -> Result<Client, String> {
+async fn connect(
+    driver_port: u16,
+    sandbox: &Sandbox,
+    application: Option<&Path>,
+) -> Result<Client, String> {
     let url = format!("http://127.0.0.1:{driver_port}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
@@ -801,7 +808,7 @@ async fn connect(driver_port: u16, sandbox: &Sandbox) -> Result<Client, String> 
     caps.insert("browserName".into(), json!("wry"));
     caps.insert(
         "tauri:options".into(),
-        json!({ "application": app_binary(), "args": [] }),
+        json!({ "application": application.map_or_else(app_binary, Path::to_path_buf), "args": [] }),
     );
     // tauri-driver accepts connections before WebKitWebDriver behind it is ready (slowest
     // on the first launch after boot): retry a refused session for a while.
