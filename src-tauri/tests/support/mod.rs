@@ -319,6 +319,8 @@ pub struct Direct {
     pub sandbox: Sandbox,
     pub tray: Option<tray::FakeTray>,
     child: Child,
+    /// Just before the process was spawned.
+    pub spawned_at: Instant,
     _serial: tokio::sync::MutexGuard<'static, ()>,
 }
 
@@ -330,6 +332,7 @@ impl Direct {
         let sandbox = Sandbox::new(&options);
         let tray = (!options.no_tray).then(tray::FakeTray::start);
         let log = std::fs::File::create(sandbox.log_file()).expect("log file");
+        let spawned_at = Instant::now();
         let child = sandbox
             .command()
             .args(args)
@@ -342,6 +345,7 @@ impl Direct {
             sandbox,
             tray,
             child,
+            spawned_at,
             _serial: serial,
         }
     }
@@ -1103,6 +1107,32 @@ pub mod x11 {
         conn.sync().expect("sync");
     }
 
+    /// Whether `window` shows a drawn page rather than an empty frame: its top 160 rows
+    /// (the header and first card: text, buttons) hold at least 16 distinct colours.
+    pub fn painted(window: Window) -> bool {
+        use x11rb::protocol::xproto::ImageFormat;
+        let (conn, _) = connect();
+        let Some(g) = conn.get_geometry(window).ok().and_then(|c| c.reply().ok()) else {
+            return false;
+        };
+        let rows = g.height.min(160);
+        let Some(image) = conn
+            .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, g.width, rows, !0)
+            .ok()
+            .and_then(|c| c.reply().ok())
+        else {
+            return false;
+        };
+        let mut colours = std::collections::HashSet::new();
+        for px in image.data.chunks_exact(4) {
+            colours.insert([px[0], px[1], px[2]]);
+            if colours.len() >= 16 {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Sends WM_DELETE_WINDOW, as a window manager does when the user clicks the close button.
     pub fn request_close(window: Window) {
         let (conn, _) = connect();
@@ -1314,6 +1344,24 @@ pub mod tray {
         }
 
         fn try_click(&self, label: &str) -> Result<(), String> {
+            self.try_prepare(label)?.click()
+        }
+
+        /// Finds `label` in the menu (waiting up to 10 s), for a click timed on its own.
+        pub fn prepare(&self, label: &str) -> Click {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                match self.try_prepare(label) {
+                    Ok(click) => return click,
+                    Err(e) if Instant::now() > deadline => {
+                        panic!("no {label:?} in the tray menu: {e}")
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        }
+
+        fn try_prepare(&self, label: &str) -> Result<Click, String> {
             let (name, path) = self.item().ok_or("no tray item registered")?;
             let item = zbus::blocking::Proxy::new(
                 &self.conn,
@@ -1323,10 +1371,10 @@ pub mod tray {
             )
             .map_err(|e| e.to_string())?;
             let menu: OwnedObjectPath = item.get_property("Menu").map_err(|e| e.to_string())?;
-            let menu = zbus::blocking::Proxy::new(
+            let menu: zbus::blocking::Proxy<'static> = zbus::blocking::Proxy::new(
                 &self.conn,
-                name.as_str(),
-                menu.as_str(),
+                name.clone(),
+                menu.into_inner(),
                 "com.canonical.dbusmenu",
             )
             .map_err(|e| e.to_string())?;
@@ -1343,9 +1391,22 @@ pub mod tray {
                 .iter()
                 .find_map(|child| find(child, label, &mut labels))
                 .ok_or_else(|| format!("no item labelled {label:?} in {labels:?}"))?;
-            let now = 0u32;
-            let _: () = menu
-                .call("Event", &(id, "clicked", Value::from(0i32), now))
+            Ok(Click { menu, id })
+        }
+    }
+
+    /// One menu item, found: [`Click::click`] is only the D-Bus call a tray makes.
+    pub struct Click {
+        menu: zbus::blocking::Proxy<'static>,
+        id: i32,
+    }
+
+    impl Click {
+        /// Sends the item's `clicked` event.
+        pub fn click(&self) -> Result<(), String> {
+            let _: () = self
+                .menu
+                .call("Event", &(self.id, "clicked", Value::from(0i32), 0u32))
                 .map_err(|e| e.to_string())?;
             Ok(())
         }
