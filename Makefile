@@ -5,7 +5,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test prove build release lint fmt deps bench fuzz clean dist dist-test
+.PHONY: run test prove build release lint fmt deps bench bench-desktop fuzz clean dist dist-test
 
 ## Build and start PawKey: the desktop app when a display is available, otherwise the
 ## headless server inside a D-Bus session with an unlocked gnome-keyring.
@@ -46,6 +46,14 @@ fmt:
 ## Benchmarks, side by side with PocketPaw 0.4.18 (docs/BENCHMARKS.md); not part of `make test`.
 bench:
 	scripts/bench.sh
+
+## The desktop app's memory (RSS/PSS with WebKit's processes) and timings (launch, first
+## paint, reopen, tray copy, --hidden): release build, Xvfb, real keychain, 5 runs
+## (PAWKEY_BENCH_RUNS=N). About 12 min plus the release build; docs/BENCHMARKS.md.
+bench-desktop:
+	scripts/install.sh test
+	xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-keyring.sh \
+	  $(CARGO) bench -p pawkey --bench desktop
 
 ## Each cargo-fuzz target for FUZZ_SECONDS (default 300); `make prove` runs 60 s of each.
 FUZZ_SECONDS ?= 300

@@ -9,11 +9,14 @@
 #   tauri-cli     tauri-cli 2 from crates.io (`make dist`)
 #   tauri-driver  tauri-driver 2 from crates.io (desktop end-to-end tests)
 #   python        target/test-venv with `requests` (core/tests/foreign_clients.rs)
+#   axe-core      axe-core from the npm registry in target/test-node (the accessibility
+#                 checks in src-tauri/tests/accessibility.rs)
 #   pocketpaw     PocketPaw 0.4.18, uvicorn[standard] and zxing-cpp in a venv under target/
 #                 (PocketPaw interop test, `make bench`)
 #   cargo-fuzz    cargo-fuzz from crates.io (`make fuzz`)
 #   prove         cargo-fuzz and schemathesis in a venv under target/ (`make prove`)
-#   test          everything `make test` needs: deps-test tauri-driver python pocketpaw
+#   test          everything `make test` needs: deps-test tauri-driver python axe-core
+#                 pocketpaw
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
@@ -29,6 +32,27 @@ test_pkgs=(
   python3-venv systemd util-linux groff-base man-db
 )
 
+# The accessibility checker the end-to-end tests inject into the window and the landing
+# page; src-tauri/tests/accessibility.rs reads it from this path.
+AXE_CORE_VERSION=4.10.3
+axe_dir=$PWD/target/test-node
+
+# axe-core at $AXE_CORE_VERSION in $axe_dir/node_modules (npm, once; Debian's npm if
+# there is none).
+install_axe_core() {
+  local installed=$axe_dir/node_modules/axe-core
+  if [ -f "$installed/axe.min.js" ] &&
+    grep -q "\"version\": \"$AXE_CORE_VERSION\"" "$installed/package.json" 2>/dev/null; then
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  echo "Installing axe-core $AXE_CORE_VERSION into $axe_dir (npm registry)"
+  mkdir -p "$axe_dir"
+  npm install --prefix "$axe_dir" --no-save --no-package-lock --no-audit --no-fund \
+    --loglevel=error "axe-core@$AXE_CORE_VERSION" >/dev/null
+  [ -f "$installed/axe.min.js" ] || die "npm did not install $installed/axe.min.js"
+}
+
 have_tauri_cli() { cargo tauri --version 2>/dev/null | grep -q '^tauri-cli 2\.'; }
 have_tauri_driver() {
   command -v tauri-driver >/dev/null 2>&1 || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]
@@ -41,6 +65,7 @@ install_one() {
     tauri-cli) cargo_install_once have_tauri_cli -- tauri-cli --version '^2' ;;
     tauri-driver) cargo_install_once have_tauri_driver -- tauri-driver --version '^2' ;;
     python) python_venv "$test_venv" 'import requests' 'requests>=2.31,<3' ;;
+    axe-core) install_axe_core ;;
     pocketpaw) install_pocketpaw_venv ;;
     cargo-fuzz) install_cargo_fuzz ;;
     prove)
@@ -49,7 +74,7 @@ install_one() {
         "import importlib.metadata as m; assert m.version('schemathesis') == '$SCHEMATHESIS_VERSION'" \
         "schemathesis==$SCHEMATHESIS_VERSION"
       ;;
-    test) for w in deps-test tauri-driver python pocketpaw; do install_one "$w"; done ;;
+    test) for w in deps-test tauri-driver python axe-core pocketpaw; do install_one "$w"; done ;;
     *)
       sed -n '/^# Usage/,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
       exit 2

@@ -26,6 +26,9 @@ const COMMANDS: &[&str] = &[
     "approve_request",
     "deny_request",
     "open_logs",
+    "window_memory",
+    "remember_ttl",
+    "quit",
 ];
 
 fn main() {

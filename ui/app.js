@@ -74,10 +74,25 @@ function errorMessage(e) {
   return String(e);
 }
 
-function setNote(el, text, kind) {
+// What a note shows, without telling a screen reader (the clipboard countdown repaints
+// its note every second).
+function paintNote(el, text, kind) {
   el.textContent = text;
   el.classList.toggle("ok", kind === "ok");
   el.classList.toggle("bad", kind === "bad");
+}
+
+// A note that is also told to a screen reader, once: errors at once, the rest politely.
+function setNote(el, text, kind) {
+  paintNote(el, text, kind);
+  if (kind === "bad") announceError(text);
+  else announce(text);
+}
+
+// An inline error under a field, told to a screen reader at once.
+function showError(el, text) {
+  el.textContent = text;
+  announceError(text);
 }
 
 // ---------- status ----------
@@ -87,6 +102,7 @@ function renderStatus(status) {
   if (ui.status && status.seq < ui.status.seq) return;
   ui.status = status;
   $("version").textContent = `v${status.version}`;
+  $("no-tray").hidden = status.tray_shown;
 
   const boot = status.boot;
   $("boot-banner").hidden = boot.state !== "failed";
@@ -199,7 +215,7 @@ async function newSession() {
   const ttlError = $("ttl-error");
   const ttlInput = $("ttl").value === "custom" ? $("ttl-custom") : $("ttl");
   if (ttl.error) {
-    ttlError.textContent = ttl.error;
+    showError(ttlError, ttl.error);
     ttlInput.setAttribute("aria-invalid", "true");
     ttlInput.focus();
     return;
@@ -210,20 +226,53 @@ async function newSession() {
   $("new-session").disabled = true;
   try {
     const minted = await invoke("new_session", { ttlHours: ttl.hours });
-    ui.current = minted;
-    $("token").textContent = minted.token;
-    $("token-box").dataset.empty = "false";
-    $("token-box").dataset.expired = "false";
-    $("copy-token").disabled = false;
-    $("expires-at").textContent = `valid until ${new Date(minted.expires_at * 1000).toLocaleString()}`;
-    tick();
-    showCopyResult(minted.copy, "Session token");
+    showToken(minted);
+    // The token itself is not read out; it is one Tab away (and Ctrl+C copies it there).
+    const until = new Date(minted.expires_at * 1000).toLocaleString();
+    showCopyResult(minted.copy, "Session token", $("copy-note"), `New session token, valid until ${until}. `);
   } catch (e) {
-    ttlError.textContent = errorMessage(e);
+    showError(ttlError, errorMessage(e));
   } finally {
     ui.minting = false;
     $("new-session").disabled = false;
   }
+}
+
+// Puts a token ({token, expires_at}) in the token box with its countdown.
+function showToken(minted) {
+  ui.current = minted;
+  $("token").textContent = minted.token;
+  $("token-box").dataset.empty = "false";
+  $("token-box").dataset.expired = "false";
+  $("copy-token").disabled = false;
+  $("expires-at").textContent = `valid until ${new Date(minted.expires_at * 1000).toLocaleString()}`;
+  tick();
+}
+
+// The window's page is dropped a while after it is closed; the app keeps what was on
+// screen (the lifetime picked, the token while it is valid) and gives it back here.
+function rememberTtl() {
+  invoke("remember_ttl", { choice: { preset: $("ttl").value, custom: $("ttl-custom").value } }).catch(() => {});
+}
+
+async function restoreView() {
+  let memory;
+  try {
+    memory = await invoke("window_memory");
+  } catch (e) {
+    return false;
+  }
+  if (memory.ttl) {
+    const select = $("ttl");
+    if ([...select.options].some((o) => o.value === memory.ttl.preset)) {
+      select.value = memory.ttl.preset;
+      ui.ttlChosen = true;
+    }
+    $("ttl-custom").value = memory.ttl.custom;
+    $("custom-ttl").hidden = select.value !== "custom";
+  }
+  if (memory.current) showToken(memory.current);
+  return memory.show_requests;
 }
 
 async function copyCurrent() {
@@ -236,10 +285,11 @@ async function copyCurrent() {
   }
 }
 
-function showCopyResult(copy, what, note = $("copy-note")) {
+function showCopyResult(copy, what, note = $("copy-note"), lead = "") {
   if (!copy.copied) {
     ui.copyClearAt = 0;
     setNote(note, `${what} not copied: ${copy.error}`, "bad");
+    if (lead) announce(lead);
     return;
   }
   if (copy.clear_after_seconds > 0) {
@@ -251,15 +301,19 @@ function showCopyResult(copy, what, note = $("copy-note")) {
   }
   note.dataset.what = what;
   renderCopyNote(note);
+  // Told once; the countdown on screen is not re-read every second.
+  announce(copy.clear_after_seconds > 0
+    ? `${lead}${what} copied to the clipboard; cleared in ${copy.clear_after_seconds} seconds unless you copy something else.`
+    : `${lead}${what} copied to the clipboard.`);
 }
 
 function renderCopyNote(note) {
   const what = note.dataset.what || "Token";
   if (note.dataset.clearing === "true" && ui.copyClearAt) {
     const left = Math.max(0, Math.ceil((ui.copyClearAt - Date.now()) / 1000));
-    setNote(note, `${what} copied to the clipboard — cleared in ${left} s unless you copy something else.`, "ok");
+    paintNote(note, `${what} copied to the clipboard — cleared in ${left} s unless you copy something else.`, "ok");
   } else if (note.dataset.clearing !== "true") {
-    setNote(note, `${what} copied to the clipboard.`, "ok");
+    paintNote(note, `${what} copied to the clipboard.`, "ok");
   }
 }
 
@@ -358,7 +412,11 @@ function hideMaster() {
   const value = $("master-value");
   value.textContent = MASK;
   value.classList.add("masked");
-  value.setAttribute("aria-label", "Master token (hidden)");
+  // An image to a screen reader: "Master token, hidden", not 32 bullets.
+  value.setAttribute("role", "img");
+  value.setAttribute("aria-label", "Master token, hidden");
+  value.removeAttribute("aria-readonly");
+  value.removeAttribute("tabindex");
   $("reveal-master").textContent = "Reveal";
   $("reveal-master").setAttribute("aria-pressed", "false");
 }
@@ -373,7 +431,10 @@ async function toggleReveal() {
     const value = $("master-value");
     value.textContent = master;
     value.classList.remove("masked");
+    value.setAttribute("role", "textbox");
+    value.setAttribute("aria-readonly", "true");
     value.setAttribute("aria-label", "Master token");
+    value.tabIndex = 0;
     $("reveal-master").textContent = "Hide";
     $("reveal-master").setAttribute("aria-pressed", "true");
     ui.revealTimer = setTimeout(hideMaster, REVEAL_SECONDS * 1000);
@@ -422,12 +483,13 @@ async function rotate() {
 
 function clearToken(message) {
   $("token").textContent = message;
+  announce(message);
   $("token-box").dataset.empty = "true";
   $("token-box").dataset.expired = "false";
   $("copy-token").disabled = true;
   $("countdown").textContent = "";
   $("expires-at").textContent = "";
-  setNote($("copy-note"), "");
+  paintNote($("copy-note"), "");
 }
 
 async function importMaster(command, args) {
@@ -446,7 +508,7 @@ async function importMaster(command, args) {
       clearToken("A master token was imported; earlier tokens no longer work. Press “New session”.");
     }
   } catch (e) {
-    error.textContent = errorMessage(e);
+    showError(error, errorMessage(e));
     if (command === "import_master") input.setAttribute("aria-invalid", "true");
   }
 }
@@ -509,7 +571,9 @@ const SETTINGS_FIELDS = {
   clipboard_clear_seconds: "set-clear",
   allowed_origins: "set-origins",
   dashboard_url: "set-dashboard",
+  window_keep_seconds: "set-keep",
   launch_at_login: "set-login",
+  start_hidden_at_login: "set-hidden",
 };
 
 function renderSettings(settings) {
@@ -523,7 +587,9 @@ function renderSettings(settings) {
   $("set-origins").value = settings.allowed_origins.join("\n");
   $("set-dashboard").value = settings.dashboard_url;
   $("dashboard-where").textContent = settings.dashboard_url;
+  $("set-keep").value = String(settings.window_keep_seconds);
   $("set-login").checked = settings.launch_at_login;
+  $("set-hidden").checked = settings.start_hidden_at_login;
 }
 
 function settingsForm(overrides = {}) {
@@ -534,7 +600,9 @@ function settingsForm(overrides = {}) {
     clipboard_clear_seconds: $("set-clear").value,
     allowed_origins: $("set-origins").value,
     dashboard_url: $("set-dashboard").value,
+    window_keep_seconds: $("set-keep").value,
     launch_at_login: $("set-login").checked,
+    start_hidden_at_login: $("set-hidden").checked,
     ...overrides,
   };
 }
@@ -607,7 +675,7 @@ async function usePort(event) {
     renderStatus(status);
   } catch (e) {
     const port = ((e && e.fields) || []).find((f) => f.field === "port");
-    error.textContent = port ? port.message : errorMessage(e);
+    showError(error, port ? port.message : errorMessage(e));
     input.setAttribute("aria-invalid", "true");
     input.focus();
   }
@@ -673,7 +741,6 @@ function requestCard(p) {
 
   const error = document.createElement("p");
   error.className = "field-error request-error";
-  error.setAttribute("role", "alert");
 
   allow.addEventListener("click", () => decide(card, "approve_request", { code: p.user_code, ttlHours: Number(select.value) }));
   deny.addEventListener("click", () => decide(card, "deny_request", { code: p.user_code }));
@@ -683,14 +750,18 @@ function requestCard(p) {
 
 async function decide(card, command, args) {
   const buttons = card.querySelectorAll("button");
+  // Disabling the focused button drops the focus; renderRequests moves it on from here.
+  if (card.contains(document.activeElement)) card.dataset.focused = "true";
   for (const b of buttons) b.disabled = true;
   card.querySelector(".request-error").textContent = "";
   try {
     await invoke(command, args);
     // The requests-changed event that follows removes the card.
   } catch (e) {
-    card.querySelector(".request-error").textContent = errorMessage(e);
+    showError(card.querySelector(".request-error"), errorMessage(e));
     for (const b of buttons) b.disabled = false;
+    if (card.dataset.focused === "true") card.querySelector(".allow").focus();
+    delete card.dataset.focused;
   }
 }
 
@@ -698,18 +769,34 @@ async function decide(card, command, args) {
 function renderRequests(view) {
   const list = $("request-list");
   const waiting = new Set(view.requests.map((p) => p.user_code));
-  for (const card of [...list.children]) {
-    if (!waiting.has(card.dataset.code)) {
-      ui.requestDeadlines.delete(card.dataset.code);
-      card.remove();
+  // A decided card goes away under the keyboard focus: focus then moves to the next card
+  // (or the one before), or to "New session" when none is left.
+  let focusAfter = null;
+  const cards = [...list.children];
+  cards.forEach((card, i) => {
+    if (waiting.has(card.dataset.code)) return;
+    if (card.contains(document.activeElement) || card.dataset.focused === "true") {
+      const rest = cards.filter((c) => waiting.has(c.dataset.code));
+      focusAfter = rest.find((c) => cards.indexOf(c) > i) || rest[rest.length - 1] || null;
+      if (!focusAfter) focusAfter = $("new-session");
     }
-  }
+    ui.requestDeadlines.delete(card.dataset.code);
+    card.remove();
+  });
   for (const p of view.requests) {
     ui.requestDeadlines.set(p.user_code, now() + p.expires_in);
-    if (!list.querySelector(`[data-code="${CSS.escape(p.user_code)}"]`)) list.append(requestCard(p));
+    if (!list.querySelector(`[data-code="${CSS.escape(p.user_code)}"]`)) {
+      list.append(requestCard(p));
+      announce(`Access request ${p.user_code} from ${p.client || p.origin || p.peer}: allow or deny it in the Access requests section.`);
+    }
   }
   $("requests").hidden = view.requests.length === 0;
   tickRequests();
+  if (focusAfter) {
+    const target = focusAfter.classList.contains("request") ? focusAfter.querySelector(".allow") : focusAfter;
+    if (target.disabled) $("mint-title").focus();
+    else target.focus();
+  }
 }
 
 function tickRequests() {
@@ -739,7 +826,12 @@ function onKey(event) {
   const mod = event.ctrlKey || event.metaKey;
   if (!mod || event.altKey) return;
   const key = event.key.toLowerCase();
-  if (key === "n" && !event.shiftKey) {
+  if (key === "c" && !event.shiftKey && document.activeElement === $("token")) {
+    // The token field holds no selectable text for the keyboard: copy it our way (marked
+    // as a password, cleared after the timeout).
+    event.preventDefault();
+    copyCurrent();
+  } else if (key === "n" && !event.shiftKey) {
     event.preventDefault();
     newSession();
   } else if (key === "c" && event.shiftKey) {
@@ -757,15 +849,23 @@ async function start() {
     $("custom-ttl").hidden = !custom;
     $("ttl-error").textContent = "";
     if (custom) $("ttl-custom").focus();
+    rememberTtl();
   });
   $("ttl-custom").addEventListener("input", () => {
     $("ttl-error").textContent = "";
     $("ttl-custom").removeAttribute("aria-invalid");
+    rememberTtl();
   });
   $("reveal-master").addEventListener("click", toggleReveal);
   $("copy-master").addEventListener("click", copyMaster);
   $("rotate-master").addEventListener("click", openRotateDialog);
   $("rotate-cancel").addEventListener("click", () => $("rotate-dialog").close());
+  // Escape closes the dialog too (the browser's own); either way focus goes back to the
+  // button that opened it.
+  $("rotate-dialog").addEventListener("close", () => {
+    const opener = $("rotate-master");
+    if (!opener.disabled) opener.focus();
+  });
   $("rotate-confirm").addEventListener("click", rotate);
   $("import-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -826,6 +926,7 @@ async function start() {
   await listen("requests-changed", (e) => renderRequests(e.payload));
   await listen("show-requests", showRequests);
 
+  const toRequests = await restoreView();
   renderStatus(await invoke("status"));
   setInterval(tick, 1000);
   try {
@@ -838,6 +939,7 @@ async function start() {
   } catch (e) {
     $("requests-error").textContent = `Access requests not loaded: ${errorMessage(e)}`;
   }
+  if (toRequests) showRequests();
   document.body.dataset.ready = "true";
 }
 

@@ -17,6 +17,8 @@ pub const MIN_TTL_HOURS: u32 = 1;
 pub const MAX_TTL_HOURS: u32 = 720;
 /// Largest allowed `clipboard_clear_seconds` (one day).
 pub const MAX_CLIPBOARD_CLEAR_SECONDS: u32 = 86_400;
+/// Largest allowed `window_keep_seconds` (one hour).
+pub const MAX_WINDOW_KEEP_SECONDS: u32 = 3_600;
 
 /// PawKey's settings. Every field has a default, so an empty or missing file is valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +44,12 @@ pub struct Config {
     /// `~/.pocketpaw/access_token`, so both revoke their tokens together. Set when the
     /// master is imported from PocketPaw.
     pub sync_pocketpaw: bool,
+    /// Desktop app: seconds a closed window keeps its web page before it is dropped to
+    /// free its memory (0 = at once). Reopening within this time is instant; after it, the
+    /// window is built again in the state it was left in.
+    pub window_keep_seconds: u32,
+    /// Desktop app: when started at login, stay in the tray without a window.
+    pub start_hidden_at_login: bool,
 }
 
 impl Default for Config {
@@ -56,6 +64,8 @@ impl Default for Config {
             clipboard_clear_seconds: 30,
             dashboard_url: "http://127.0.0.1:8888".to_owned(),
             sync_pocketpaw: false,
+            window_keep_seconds: 60,
+            start_hidden_at_login: true,
         }
     }
 }
@@ -287,6 +297,15 @@ impl Config {
                 ),
             ));
         }
+        if self.window_keep_seconds > MAX_WINDOW_KEEP_SECONDS {
+            problems.push((
+                "window_keep_seconds",
+                format!(
+                    "{} is out of range; use 0 (drop at once) to {MAX_WINDOW_KEEP_SECONDS}",
+                    self.window_keep_seconds
+                ),
+            ));
+        }
         if let Some(m) = self
             .allowed_origins
             .iter()
@@ -405,6 +424,23 @@ mod tests {
         assert_eq!(parse("").unwrap(), Config::default());
         assert_eq!(Config::default().ttl_hours, 24);
         assert_eq!(Config::default().clipboard_clear_seconds, 30);
+    }
+
+    #[test]
+    fn the_window_settings_have_defaults_and_a_range() {
+        let c = Config::default();
+        assert_eq!(c.window_keep_seconds, 60);
+        assert!(c.start_hidden_at_login);
+        let c = parse("window_keep_seconds = 0\nstart_hidden_at_login = false\n").unwrap();
+        assert_eq!(c.window_keep_seconds, 0);
+        assert!(!c.start_hidden_at_login);
+        let e = parse("window_keep_seconds = 3601\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("window_keep_seconds") && e.contains("3600"),
+            "{e}"
+        );
     }
 
     #[test]

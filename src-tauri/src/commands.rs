@@ -6,7 +6,6 @@ use pawkey_core::secret::MasterToken;
 use pawkey_core::state::{MasterStatus, Minted};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
-use tauri_plugin_autostart::ManagerExt as _;
 use zeroize::Zeroizing;
 
 use crate::error::CommandError;
@@ -14,6 +13,7 @@ use crate::events::publish_status;
 use crate::settings::SettingsForm;
 use crate::shell::Shell;
 use crate::views::{CopyView, SessionsView, StatusView};
+use crate::window::{TtlChoice, WindowMemoryView};
 
 /// A token minted from the window, and whether it reached the clipboard.
 #[derive(Serialize)]
@@ -40,11 +40,38 @@ pub async fn new_session(
 ) -> Result<MintView, CommandError> {
     let state = shell.state().await?;
     let minted = state.mint(ttl_hours, None, MintSource::Window, None)?;
+    shell
+        .view_memory
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remember_token(&minted.token, minted.expires_at);
     let clear = state.config().clipboard_clear_seconds;
     let copy = shell
         .copy_secret(&app, Zeroizing::new(minted.token.clone()), clear)
         .await;
     Ok(MintView { minted, copy })
+}
+
+/// What the window showed before its page was dropped: the lifetime picker and the token
+/// (while it still verifies).
+#[tauri::command]
+pub async fn window_memory(shell: State<'_, Shell>) -> Result<WindowMemoryView, CommandError> {
+    let state = shell.ready_state();
+    Ok(shell
+        .view_memory
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .view(state.as_ref()))
+}
+
+/// Keeps the lifetime picker's choice for when the window is built again.
+#[tauri::command]
+pub fn remember_ttl(shell: State<'_, Shell>, choice: TtlChoice) {
+    shell
+        .view_memory
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remember_ttl(choice);
 }
 
 /// Copies a session token shown in the window again; only tokens that still verify.
@@ -186,19 +213,18 @@ pub async fn save_settings(
     let moved = shell.server.apply_config(&state, config).await;
     publish_status(&app);
     moved?;
-    let autostart = app.autolaunch();
-    let was = autostart.is_enabled().unwrap_or(false);
-    if was != settings.launch_at_login {
-        let changed = if settings.launch_at_login {
-            autostart.enable()
-        } else {
-            autostart.disable()
-        };
-        changed.map_err(|e| {
-            CommandError::field("launch_at_login", format!("could not change it: {e}"))
-        })?;
+    // The entry is rewritten each time login is on, so it follows start_hidden_at_login.
+    let hidden = state.config().start_hidden_at_login;
+    let login = crate::autostart::LoginItem::for_this_app()
+        .and_then(|item| item.set(settings.launch_at_login, hidden));
+    if let Err(e) = login {
         publish_status(&app);
+        return Err(CommandError::field(
+            "launch_at_login",
+            format!("could not change it: {e}"),
+        ));
     }
+    publish_status(&app);
     Ok(shell.status_view(&app))
 }
 
@@ -316,6 +342,13 @@ pub async fn open_logs() -> Result<String, CommandError> {
     // Reap the opener so it leaves no zombie.
     std::thread::spawn(move || child.wait());
     Ok(shown)
+}
+
+/// Quits PawKey (Ctrl+Q, Cmd+Q on macOS): as Quit in the tray, it clears our token from
+/// the clipboard (only if still ours), stops the server gracefully and exits with status 0.
+#[tauri::command]
+pub async fn quit(app: AppHandle) {
+    crate::lifecycle::quit(app);
 }
 
 /// The command names are written in four places Tauri needs them: the `#[tauri::command]`

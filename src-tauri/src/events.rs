@@ -8,10 +8,11 @@ use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::approvals::RequestsView;
-use crate::lifecycle::{notify, show_main_window};
+use crate::lifecycle::notify;
 use crate::shell::Shell;
 use crate::tray;
 use crate::views::{EVENT_MINTED, EVENT_REQUESTS, EVENT_SESSIONS, EVENT_STATUS, MAIN_WINDOW};
+use crate::window::show_main_window;
 
 /// Sends the current status to the window and the tray's server line.
 pub fn publish_status(app: &AppHandle) {
@@ -98,7 +99,7 @@ fn on_request_opened(app: &AppHandle, pending: &pawkey_core::approval::Pending) 
         .and_then(|w| w.is_visible().ok())
         .unwrap_or(false);
     if visible {
-        show_main_window(app);
+        let _ = show_main_window(app);
     } else {
         notify(app, &crate::approvals::arrival_notice(pending));
     }

@@ -5,7 +5,10 @@
 //! - [`shell`]: the state the commands, tray and followers share; its mirror of the recent list.
 //! - [`views`]: what the window is sent — view types and event names.
 //! - [`events`]: background followers forwarding core's events to the window and tray.
-//! - [`lifecycle`]: showing the window, notifications, the tray's choices, quit.
+//! - [`window`]: the window, built while shown and dropped a while after it is closed.
+//! - [`lifecycle`]: notifications, the tray's choices, quit.
+//! - [`tray_host`]: whether the desktop shows tray icons at all.
+//! - [`autostart`]: the login entry (`pawkey --hidden` when set so).
 //! - [`approvals`]: access requests a person approves — cards, tray line, notification.
 //! - [`commands`]: what the window calls.
 //! - [`dashboard`]: open PocketPaw's dashboard with a fresh token; the pairing QR code.
@@ -18,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod approvals;
+pub mod autostart;
 pub mod clipboard;
 pub mod commands;
 pub mod dashboard;
@@ -28,7 +32,9 @@ pub mod server;
 pub mod settings;
 pub mod shell;
 pub mod tray;
+pub mod tray_host;
 pub mod views;
+pub mod window;
 
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -39,9 +45,10 @@ use pawkey_core::startup::Setup;
 use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
 
 use crate::events::publish_status;
-use crate::lifecycle::{on_hidden_to_tray, on_tray_action, quit, show_main_window};
+use crate::lifecycle::{on_tray_action, quit};
 use crate::shell::{Boot, Shell};
 use crate::views::MAIN_WINDOW;
+use crate::window::show_main_window;
 
 /// `pawkey`'s whole `main`: with a subcommand it is `pawkeyd`; without, the desktop app.
 pub fn main() -> ExitCode {
@@ -93,8 +100,23 @@ fn boot(app: AppHandle, setup: Result<Setup, String>) {
     });
 }
 
+/// Rewrites the login entry, when there is one, to match `start_hidden_at_login` (an entry
+/// written by an older PawKey, or before the setting changed in the file).
+fn keep_login_entry_current(setup: &Result<Setup, String>) {
+    let Ok(setup) = setup else { return };
+    let Ok(item) = autostart::LoginItem::for_this_app() else {
+        return;
+    };
+    if item.is_enabled()
+        && let Err(e) = item.set(true, setup.config.start_hidden_at_login)
+    {
+        tracing::warn!("could not update the login entry: {e}");
+    }
+}
+
 /// Launches the desktop app; returns when it exits.
 pub fn run(cli: Cli) -> ExitCode {
+    let hidden = cli.hidden;
     let setup = Setup::load(cli.config.as_deref(), cli.master_token_file.as_deref())
         .map_err(|e| e.to_string());
     let (config_file, data_dir) = match &setup {
@@ -109,7 +131,6 @@ pub fn run(cli: Cli) -> ExitCode {
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             show_main_window(app);
         }))
-        .plugin(tauri_plugin_autostart::Builder::new().build())
         .plugin(tauri_plugin_notification::init())
         .manage(Shell::new(config_file, data_dir))
         .invoke_handler(tauri::generate_handler![
@@ -132,6 +153,9 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::commands::approve_request,
             crate::commands::deny_request,
             crate::commands::open_logs,
+            crate::commands::window_memory,
+            crate::commands::remember_ttl,
+            crate::commands::quit,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -151,6 +175,19 @@ pub fn run(cli: Cli) -> ExitCode {
                 // No tray on this desktop: the window still works, and closing it quits.
                 Err(e) => tracing::warn!("no tray icon ({e}); closing the window will quit"),
             }
+            let tray_shown = tray_host::reachable(&handle);
+            if !tray_shown {
+                tracing::warn!(
+                    "this desktop shows no tray icons (no StatusNotifier host or system tray): \
+                     closing the window quits PawKey; on GNOME, the AppIndicator extension adds a tray"
+                );
+            }
+            if hidden && tray_shown {
+                tracing::info!("started hidden in the tray");
+            } else {
+                show_main_window(&handle);
+            }
+            keep_login_entry_current(&setup);
             boot(handle.clone(), setup);
             let on_signal = handle.clone();
             tauri::async_runtime::spawn(async move {
@@ -160,26 +197,24 @@ pub fn run(cli: Cli) -> ExitCode {
             Ok(())
         })
         .on_window_event(|window, event| {
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                let app = window.app_handle();
-                if window.label() == MAIN_WINDOW {
-                    api.prevent_close();
-                    if app.state::<Shell>().has_tray.load(Ordering::Relaxed) {
-                        let _ = window.hide();
-                        on_hidden_to_tray(app);
-                    } else {
-                        quit(app.clone());
-                    }
-                }
+            if let WindowEvent::CloseRequested { api, .. } = event
+                && window.label() == MAIN_WINDOW
+            {
+                api.prevent_close();
+                window::close_to_tray(window.app_handle());
             }
         })
         .build(tauri::generate_context!("../tauri.conf.json"));
     match built {
         Ok(app) => {
-            app.run(|_app, event| {
-                if let RunEvent::Exit = event {
-                    tracing::debug!("event loop finished");
-                }
+            app.run(|_app, event| match event {
+                // The window's page was dropped: PawKey lives on in the tray. An exit
+                // PawKey asks for itself (`quit`) carries a code and goes through.
+                RunEvent::ExitRequested {
+                    code: None, api, ..
+                } => api.prevent_exit(),
+                RunEvent::Exit => tracing::debug!("event loop finished"),
+                _ => {}
             });
             ExitCode::SUCCESS
         }

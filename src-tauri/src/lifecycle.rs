@@ -1,23 +1,14 @@
-//! The app's life outside the window's own buttons: showing the window, notifications,
-//! hiding to the tray, the tray's menu choices, and a graceful quit.
+//! The app's life outside the window's own buttons: notifications, the first hide to the
+//! tray, the tray's menu choices, and a graceful quit.
 
 use std::sync::atomic::Ordering;
 
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use tauri_plugin_notification::NotificationExt as _;
 
 use crate::shell::Shell;
 use crate::tray::{self, Notice, TrayAction};
-use crate::views::{EVENT_SHOW_REQUESTS, MAIN_WINDOW};
-
-/// Shows, unminimizes and focuses the window.
-pub fn show_main_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        let _ = window.show();
-        let _ = window.unminimize();
-        let _ = window.set_focus();
-    }
-}
+use crate::window::show_main_window;
 
 /// Shows a desktop notification; a missing notification daemon is not an error.
 pub(crate) fn notify(app: &AppHandle, notice: &Notice) {
@@ -54,11 +45,10 @@ pub fn local_time(unix: u64) -> String {
 /// Runs a tray menu choice.
 pub(crate) fn on_tray_action(app: &AppHandle, action: TrayAction) {
     match action {
-        TrayAction::Open => show_main_window(app),
-        TrayAction::ShowRequests => {
+        TrayAction::Open => {
             show_main_window(app);
-            let _ = app.emit(EVENT_SHOW_REQUESTS, ());
         }
+        TrayAction::ShowRequests => crate::window::show_requests(app),
         TrayAction::Quit => quit(app.clone()),
         TrayAction::OpenDashboard => {
             let app = app.clone();

@@ -2,7 +2,9 @@
 //! ([`SettingsForm`], raw strings) becomes a validated [`Config`] — every invalid field is
 //! reported at once, with the reason, so the window can mark each one inline.
 
-use pawkey_core::config::{Config, MAX_CLIPBOARD_CLEAR_SECONDS, MAX_TTL_HOURS, Origin};
+use pawkey_core::config::{
+    Config, MAX_CLIPBOARD_CLEAR_SECONDS, MAX_TTL_HOURS, MAX_WINDOW_KEEP_SECONDS, Origin,
+};
 use pawkey_core::token::TokenFormat;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +27,10 @@ pub struct SettingsView {
     pub dashboard_url: String,
     /// Whether PawKey starts at login.
     pub launch_at_login: bool,
+    /// Whether a start at login stays in the tray.
+    pub start_hidden_at_login: bool,
+    /// Seconds a closed window keeps its page.
+    pub window_keep_seconds: u32,
     /// The largest `ttl_hours` the config accepts.
     pub max_ttl_hours: u32,
     /// Where the settings are saved.
@@ -42,6 +48,8 @@ impl SettingsView {
             allowed_origins: config.allowed_origins.clone(),
             dashboard_url: config.dashboard_url.clone(),
             launch_at_login,
+            start_hidden_at_login: config.start_hidden_at_login,
+            window_keep_seconds: config.window_keep_seconds,
             max_ttl_hours: MAX_TTL_HOURS,
             config_file,
         }
@@ -67,6 +75,12 @@ pub struct SettingsForm {
     pub dashboard_url: Option<String>,
     /// Start PawKey at login.
     pub launch_at_login: bool,
+    /// Stay in the tray when started at login (absent: unchanged).
+    #[serde(default)]
+    pub start_hidden_at_login: Option<bool>,
+    /// Seconds, 0–3600, a closed window keeps its page (absent: unchanged).
+    #[serde(default)]
+    pub window_keep_seconds: Option<String>,
 }
 
 fn number<T: std::str::FromStr>(
@@ -140,6 +154,19 @@ impl SettingsForm {
         if let Some(url) = &self.dashboard_url {
             config.dashboard_url = url.trim().to_owned();
         }
+        if let Some(hidden) = self.start_hidden_at_login {
+            config.start_hidden_at_login = hidden;
+        }
+        if let Some(raw) = &self.window_keep_seconds
+            && let Some(s) = number::<u32>(
+                &mut errors,
+                "window_keep_seconds",
+                raw,
+                &format!("a whole number of seconds (0–{MAX_WINDOW_KEEP_SECONDS})"),
+            )
+        {
+            config.window_keep_seconds = s;
+        }
 
         // Core's range and shape checks: every field's problem at once.
         for (field, message) in config.problems() {
@@ -169,6 +196,8 @@ mod tests {
             allowed_origins: " http://127.0.0.1:8888 \n\nhttps://app.example\n".into(),
             dashboard_url: Some(" https://paw.example:8443/app ".into()),
             launch_at_login: false,
+            start_hidden_at_login: Some(false),
+            window_keep_seconds: Some(" 5 ".into()),
         }
     }
 
@@ -195,6 +224,8 @@ mod tests {
             vec!["http://127.0.0.1:8888", "https://app.example"]
         );
         assert_eq!(c.dashboard_url, "https://paw.example:8443/app");
+        assert!(!c.start_hidden_at_login);
+        assert_eq!(c.window_keep_seconds, 5);
         // Settings the form does not show survive.
         assert_eq!(c.extra_hosts, vec!["pawkey.local"]);
     }
@@ -209,6 +240,8 @@ mod tests {
             allowed_origins: "http://ok:1\nhttp://bad:1/path".into(),
             dashboard_url: Some("ftp://paw".into()),
             launch_at_login: true,
+            start_hidden_at_login: None,
+            window_keep_seconds: Some("3601".into()),
         };
         let e = bad.to_config(&Config::default()).unwrap_err();
         let text = e.to_string();
@@ -223,6 +256,7 @@ mod tests {
                 "token_format",
                 "clipboard_clear_seconds",
                 "ttl_hours",
+                "window_keep_seconds",
                 "allowed_origins",
                 "dashboard_url"
             ]
@@ -230,17 +264,21 @@ mod tests {
     }
 
     #[test]
-    fn an_absent_dashboard_url_keeps_the_current_one() {
+    fn absent_fields_keep_the_current_values() {
         let mut f = form();
         f.dashboard_url = None;
+        f.start_hidden_at_login = None;
+        f.window_keep_seconds = None;
         let current = Config {
             dashboard_url: "http://paw.lan:8888".into(),
+            window_keep_seconds: 7,
+            start_hidden_at_login: false,
             ..Config::default()
         };
-        assert_eq!(
-            f.to_config(&current).unwrap().dashboard_url,
-            "http://paw.lan:8888"
-        );
+        let c = f.to_config(&current).unwrap();
+        assert_eq!(c.dashboard_url, "http://paw.lan:8888");
+        assert_eq!(c.window_keep_seconds, 7);
+        assert!(!c.start_hidden_at_login);
     }
 
     #[test]

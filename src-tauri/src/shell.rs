@@ -11,7 +11,6 @@ use pawkey_core::audit::AuditEntry;
 use pawkey_core::state::AppState;
 use tauri::menu::MenuItem;
 use tauri::{AppHandle, Emitter, Wry};
-use tauri_plugin_autostart::ManagerExt as _;
 use tokio::sync::watch;
 use zeroize::Zeroizing;
 
@@ -45,8 +44,13 @@ pub struct Shell {
     pub(crate) hidden_notice_shown: AtomicBool,
     status_seq: AtomicU64,
     pub(crate) sessions: std::sync::Mutex<Sessions>,
-    /// False when this desktop has no tray: closing the window then quits.
+    /// False when the tray icon could not be created: closing the window then quits.
     pub(crate) has_tray: AtomicBool,
+    /// Grows each time the window is shown, so a pending drop of a hidden window's page
+    /// knows it was shown again meanwhile ([`crate::window`]).
+    pub(crate) window_generation: AtomicU64,
+    /// What the window showed, for when its page is built again.
+    pub(crate) view_memory: std::sync::Mutex<crate::window::ViewMemory>,
 }
 
 /// The window's copy of core's audit ring, fed only by [`crate::events::forward_mints`].
@@ -101,6 +105,8 @@ impl Shell {
             status_seq: AtomicU64::new(0),
             sessions: std::sync::Mutex::new(Sessions::default()),
             has_tray: AtomicBool::new(false),
+            window_generation: AtomicU64::new(0),
+            view_memory: std::sync::Mutex::new(crate::window::ViewMemory::default()),
         }
     }
 
@@ -126,7 +132,8 @@ impl Shell {
             .view()
     }
 
-    fn ready_state(&self) -> Option<AppState> {
+    /// The shared state if start-up has opened it (without waiting).
+    pub(crate) fn ready_state(&self) -> Option<AppState> {
         match &*self.boot.borrow() {
             Boot::Ready(state) => Some(state.clone()),
             _ => None,
@@ -143,7 +150,9 @@ impl Shell {
             },
         };
         let state = self.ready_state();
-        let launch_at_login = app.autolaunch().is_enabled().unwrap_or(false);
+        let launch_at_login = crate::autostart::LoginItem::for_this_app()
+            .map(|l| l.is_enabled())
+            .unwrap_or(false);
         StatusView {
             seq: self.status_seq.fetch_add(1, Ordering::Relaxed) + 1,
             version: pawkey_core::VERSION,
@@ -159,6 +168,7 @@ impl Shell {
             }),
             pocketpaw_token_file: pawkey_core::pocketpaw::pocketpaw_token_path()
                 .map(|p| p.display().to_string()),
+            tray_shown: crate::tray_host::reachable(app),
         }
     }
 

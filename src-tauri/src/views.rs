@@ -79,6 +79,8 @@ pub struct StatusView {
     pub settings: Option<SettingsView>,
     /// `~/.pocketpaw/access_token`, for the import button.
     pub pocketpaw_token_file: Option<String>,
+    /// Whether the desktop shows PawKey's tray icon; without it, closing the window quits.
+    pub tray_shown: bool,
 }
 
 /// The result of copying a token or the master.

@@ -750,7 +750,7 @@ async fn master_import_by_paste_and_from_pocketpaws_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn launch_at_login_toggle_writes_the_autostart_entry() {
+async fn launch_at_login_writes_the_autostart_entry_with_hidden_as_set() {
     let app = App::launch(Options::default()).await;
     app.wait_for_attr("#server-status", "data-state", "listening")
         .await;
@@ -763,11 +763,29 @@ async fn launch_at_login_toggle_writes_the_autostart_entry() {
     app.wait_for_text("#settings-note", "the saved note", |t| t == "Saved.")
         .await;
     let desktop = std::fs::read_to_string(&entry).expect("autostart entry written");
-    assert!(desktop.contains("Exec="), "{desktop}");
+    let exec = format!("Exec={} --hidden", support::app_binary().display());
     assert!(
-        desktop.contains(support::app_binary().to_str().unwrap()),
-        "{desktop}"
+        desktop.contains(&exec),
+        "login starts hidden by default: {desktop}"
     );
+
+    // Unticking "start in the tray" rewrites the entry without --hidden.
+    assert!(app.selected("#set-hidden").await);
+    app.click("#set-hidden").await;
+    app.click("#save-settings").await;
+    app.wait_for_text("#settings-note", "saved again", |t| t == "Saved.")
+        .await;
+    eventually(
+        "the entry no longer passes --hidden",
+        Duration::from_secs(5),
+        || {
+            std::fs::read_to_string(&entry)
+                .is_ok_and(|d| d.contains("Exec=") && !d.contains("--hidden"))
+        },
+    )
+    .await;
+    let config = std::fs::read_to_string(app.sandbox.config_file()).unwrap();
+    assert!(config.contains("start_hidden_at_login = false"), "{config}");
 
     app.click("#set-login").await;
     app.click("#save-settings").await;

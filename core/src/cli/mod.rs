@@ -99,6 +99,11 @@ pub struct Cli {
     )]
     pub master_token_file: Option<PathBuf>,
 
+    /// Desktop app only: start in the tray with no window (the login entry passes it);
+    /// opening PawKey again shows the window.
+    #[arg(long)]
+    pub hidden: bool,
+
     /// What to do; the desktop app opens its window when this is left out.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -252,6 +257,12 @@ impl<E: std::fmt::Display> From<E> for CliError {
 
 /// Runs a parsed command line (`command` must be set) and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    if cli.hidden {
+        eprintln!(
+            "error: --hidden starts the desktop app in the tray; use it without a subcommand (`pawkey --hidden`)"
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
     if let Some(Command::Completions { shell }) = cli.command {
         // Needs no config, keychain or server.
         use clap::CommandFactory;

@@ -84,6 +84,13 @@ pub struct Options {
     pub master: Option<String>,
     /// Extra environment variables for the app.
     pub env: Vec<(String, String)>,
+    /// The config file's text (default: no file).
+    pub config: Option<String>,
+    /// Run no tray on the session bus (a desktop like stock GNOME).
+    pub no_tray: bool,
+    /// What tauri-driver starts instead of the `pawkey` binary (a wrapper script that runs
+    /// it, e.g. to record its exit status).
+    pub application: Option<PathBuf>,
 }
 
 /// Everything one launch owns on disk and in the keychain.
@@ -143,6 +150,9 @@ impl Sandbox {
             env.push(("PAWKEY_CLIPBOARD_CLEAR_SECONDS".into(), s.to_string()));
         }
         env.extend(options.env.iter().cloned());
+        if let Some(text) = &options.config {
+            std::fs::write(dir.path().join("config.toml"), text).expect("config file");
+        }
         let sandbox = Sandbox {
             dir,
             port,
@@ -308,10 +318,72 @@ fn getrandom(buf: &mut [u8]) {
         .expect("read /dev/urandom");
 }
 
+/// A PawKey started straight from its binary, with no WebDriver session (for `--hidden`,
+/// which has no page to drive, and for timing). Launches are serialized like [`App`]'s.
+pub struct Direct {
+    pub sandbox: Sandbox,
+    pub tray: Option<tray::FakeTray>,
+    child: Child,
+    /// Just before the process was spawned.
+    pub spawned_at: Instant,
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl Direct {
+    /// Starts `pawkey ARGS` (its output goes to the sandbox's log file).
+    pub async fn launch(options: Options, args: &[&str]) -> Direct {
+        let serial = SERIAL.lock().await;
+        wait_single_instance_free();
+        let sandbox = Sandbox::new(&options);
+        let tray = (!options.no_tray).then(tray::FakeTray::start);
+        let log = std::fs::File::create(sandbox.log_file()).expect("log file");
+        let spawned_at = Instant::now();
+        let child = sandbox
+            .command()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("start pawkey");
+        Direct {
+            sandbox,
+            tray,
+            child,
+            spawned_at,
+            _serial: serial,
+        }
+    }
+
+    /// The app's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process has exited (and with what status).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The app's own log.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.sandbox.log_file()).unwrap_or_default()
+    }
+}
+
+impl Drop for Direct {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running PawKey with a WebDriver session on its window.
 pub struct App {
     pub client: Client,
     pub sandbox: Sandbox,
+    /// The desktop's tray (absent with [`Options::no_tray`]).
+    pub tray: Option<tray::FakeTray>,
     driver: Child,
     native_port: u16,
     _serial: tokio::sync::MutexGuard<'static, ()>,
@@ -323,6 +395,7 @@ impl App {
         let serial = SERIAL.lock().await;
         wait_single_instance_free();
         let sandbox = Sandbox::new(&options);
+        let tray = (!options.no_tray).then(tray::FakeTray::start);
         let driver_port = free_port();
         let native_port = free_port();
         let log = std::fs::File::create(sandbox.log_file()).expect("log file");
@@ -341,7 +414,7 @@ impl App {
             .expect("start tauri-driver");
         let app = App {
             // Replaced below once the session exists.
-            client: match connect(driver_port, &sandbox).await {
+            client: match connect(driver_port, &sandbox, options.application.as_deref()).await {
                 Ok(c) => c,
                 Err(e) => {
                     let mut driver = driver;
@@ -359,6 +432,7 @@ impl App {
                 }
             },
             sandbox,
+            tray,
             driver,
             native_port,
             _serial: serial,
@@ -423,6 +497,11 @@ impl App {
     }
 
     /// The element matching `css`, waiting for it to exist.
+    /// Waits until `css` matches in the current window.
+    pub async fn wait_for_css_pub(&self, css: &str) -> fantoccini::elements::Element {
+        self.wait_for_css(css).await
+    }
+
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.wait_for_css(css).await
     }
@@ -721,7 +800,11 @@ impl Drop for App {
     }
 }
 
-async fn connect(driver_port: u16, sandbox: &Sandbox) -> Result<Client, String> {
+async fn connect(
+    driver_port: u16,
+    sandbox: &Sandbox,
+    application: Option<&Path>,
+) -> Result<Client, String> {
     let url = format!("http://127.0.0.1:{driver_port}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
@@ -734,7 +817,7 @@ async fn connect(driver_port: u16, sandbox: &Sandbox) -> Result<Client, String> 
     caps.insert("browserName".into(), json!("wry"));
     caps.insert(
         "tauri:options".into(),
-        json!({ "application": app_binary(), "args": [] }),
+        json!({ "application": application.map_or_else(app_binary, Path::to_path_buf), "args": [] }),
     );
     // tauri-driver accepts connections before WebKitWebDriver behind it is ready (slowest
     // on the first launch after boot): retry a refused session for a while.
@@ -1029,6 +1112,32 @@ pub mod x11 {
         conn.sync().expect("sync");
     }
 
+    /// Whether `window` shows a drawn page rather than an empty frame: its top 160 rows
+    /// (the header and first card: text, buttons) hold at least 16 distinct colours.
+    pub fn painted(window: Window) -> bool {
+        use x11rb::protocol::xproto::ImageFormat;
+        let (conn, _) = connect();
+        let Some(g) = conn.get_geometry(window).ok().and_then(|c| c.reply().ok()) else {
+            return false;
+        };
+        let rows = g.height.min(160);
+        let Some(image) = conn
+            .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, g.width, rows, !0)
+            .ok()
+            .and_then(|c| c.reply().ok())
+        else {
+            return false;
+        };
+        let mut colours = std::collections::HashSet::new();
+        for px in image.data.chunks_exact(4) {
+            colours.insert([px[0], px[1], px[2]]);
+            if colours.len() >= 16 {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Sends WM_DELETE_WINDOW, as a window manager does when the user clicks the close button.
     pub fn request_close(window: Window) {
         let (conn, _) = connect();
@@ -1123,5 +1232,232 @@ pub mod notifications {
         pub fn shown(&self) -> Vec<(String, String)> {
             self.shown.lock().unwrap_or_else(|p| p.into_inner()).clone()
         }
+    }
+}
+
+/// A stand-in for the desktop's tray: a StatusNotifierWatcher on the session bus, as KDE or
+/// GNOME's AppIndicator extension run. PawKey's icon (libappindicator) registers with it
+/// and exports its menu over D-Bus (`com.canonical.dbusmenu`), which is what a real tray
+/// shows and clicks — so [`FakeTray::click`] clicks the real menu.
+pub mod tray {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
+
+    /// (bus name, object path) of each registered item.
+    type Items = Arc<Mutex<Vec<(String, String)>>>;
+
+    struct Watcher {
+        items: Items,
+    }
+
+    #[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+    impl Watcher {
+        fn register_status_notifier_item(
+            &mut self,
+            service: String,
+            #[zbus(header)] header: zbus::message::Header<'_>,
+        ) {
+            let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+            // Items pass either their object path (libappindicator) or a bus name.
+            let (name, path) = if service.starts_with('/') {
+                (sender, service)
+            } else {
+                (service, "/StatusNotifierItem".to_owned())
+            };
+            self.items
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((name, path));
+        }
+
+        fn register_status_notifier_host(&mut self, _service: String) {}
+
+        #[zbus(property)]
+        fn registered_status_notifier_items(&self) -> Vec<String> {
+            self.items
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|(n, p)| format!("{n}{p}"))
+                .collect()
+        }
+
+        #[zbus(property)]
+        fn is_status_notifier_host_registered(&self) -> bool {
+            true
+        }
+
+        #[zbus(property)]
+        fn protocol_version(&self) -> i32 {
+            0
+        }
+    }
+
+    /// The running tray; it leaves the bus when dropped.
+    pub struct FakeTray {
+        conn: zbus::blocking::Connection,
+        items: Items,
+    }
+
+    impl FakeTray {
+        /// Takes the StatusNotifierWatcher name on the session bus.
+        pub fn start() -> Self {
+            let items = Items::default();
+            let conn = zbus::blocking::connection::Builder::session()
+                .expect("session bus")
+                .name("org.kde.StatusNotifierWatcher")
+                .expect("watcher name")
+                .serve_at(
+                    "/StatusNotifierWatcher",
+                    Watcher {
+                        items: items.clone(),
+                    },
+                )
+                .expect("watcher object")
+                .build()
+                .expect("the tray stand-in takes its name");
+            Self { conn, items }
+        }
+
+        /// The newest registered item whose owner is still on the bus.
+        fn item(&self) -> Option<(String, String)> {
+            let bus = zbus::blocking::fdo::DBusProxy::new(&self.conn).ok()?;
+            let items = self.items.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            items.into_iter().rev().find(|(name, _)| {
+                zbus::names::BusName::try_from(name.as_str())
+                    .ok()
+                    .and_then(|n| bus.name_has_owner(n).ok())
+                    .unwrap_or(false)
+            })
+        }
+
+        /// Clicks the menu item whose label contains `label`, as a tray does; waits up to
+        /// 10 s for PawKey's icon to register and its menu to have that item.
+        pub fn click(&self, label: &str) {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut last = String::from("no tray item registered");
+            while Instant::now() < deadline {
+                match self.try_click(label) {
+                    Ok(()) => return,
+                    Err(e) => last = e,
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            panic!("could not click {label:?} in the tray menu: {last}");
+        }
+
+        fn try_click(&self, label: &str) -> Result<(), String> {
+            self.try_prepare(label)?.click()
+        }
+
+        /// Finds `label` in the menu (waiting up to 10 s), for a click timed on its own.
+        pub fn prepare(&self, label: &str) -> Click {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                match self.try_prepare(label) {
+                    Ok(click) => return click,
+                    Err(e) if Instant::now() > deadline => {
+                        panic!("no {label:?} in the tray menu: {e}")
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        }
+
+        fn try_prepare(&self, label: &str) -> Result<Click, String> {
+            let (name, path) = self.item().ok_or("no tray item registered")?;
+            let item = zbus::blocking::Proxy::new(
+                &self.conn,
+                name.as_str(),
+                path.as_str(),
+                "org.kde.StatusNotifierItem",
+            )
+            .map_err(|e| e.to_string())?;
+            let menu: OwnedObjectPath = item.get_property("Menu").map_err(|e| e.to_string())?;
+            let menu: zbus::blocking::Proxy<'static> = zbus::blocking::Proxy::new(
+                &self.conn,
+                name.clone(),
+                menu.into_inner(),
+                "com.canonical.dbusmenu",
+            )
+            .map_err(|e| e.to_string())?;
+            type Root = (
+                i32,
+                std::collections::HashMap<String, OwnedValue>,
+                Vec<OwnedValue>,
+            );
+            let (_revision, (_, _, children)): (u32, Root) = menu
+                .call("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
+                .map_err(|e| e.to_string())?;
+            let mut labels = Vec::new();
+            let id = children
+                .iter()
+                .find_map(|child| find(child, label, &mut labels))
+                .ok_or_else(|| format!("no item labelled {label:?} in {labels:?}"))?;
+            Ok(Click { menu, id })
+        }
+    }
+
+    /// One menu item, found: [`Click::click`] is only the D-Bus call a tray makes.
+    pub struct Click {
+        menu: zbus::blocking::Proxy<'static>,
+        id: i32,
+    }
+
+    impl Click {
+        /// Sends the item's `clicked` event.
+        pub fn click(&self) -> Result<(), String> {
+            let _: () = self
+                .menu
+                .call("Event", &(self.id, "clicked", Value::from(0i32), 0u32))
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        }
+    }
+
+    /// The id of the first enabled item whose label contains `label` (mnemonic
+    /// underscores removed), in a `(ia{sv}av)` layout.
+    fn find(node: &Value<'_>, label: &str, seen: &mut Vec<String>) -> Option<i32> {
+        let node = match node {
+            Value::Value(inner) => return find(inner, label, seen),
+            Value::Structure(s) => s,
+            _ => return None,
+        };
+        let fields = node.fields();
+        let id = match fields.first()? {
+            Value::I32(id) => *id,
+            _ => return None,
+        };
+        if let Some(Value::Dict(props)) = fields.get(1) {
+            let text: Option<String> = props
+                .get::<&str, Value<'_>>(&"label")
+                .ok()
+                .flatten()
+                .and_then(|v| match v {
+                    Value::Str(s) => Some(s.to_string()),
+                    Value::Value(b) => match *b {
+                        Value::Str(s) => Some(s.to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+            if let Some(text) = text {
+                let text = text.replace('_', "");
+                if text.contains(label) {
+                    return Some(id);
+                }
+                seen.push(text);
+            }
+        }
+        if let Some(Value::Array(children)) = fields.get(2) {
+            for child in children.iter() {
+                if let Some(found) = find(child, label, seen) {
+                    return Some(found);
+                }
+            }
+        }
+        None
     }
 }
