@@ -92,13 +92,23 @@ fn shown_window() -> Option<u32> {
         .find(|w| x11::is_viewable(*w))
 }
 
-/// Polls `check` every 2 ms; the time from `since` until it held.
-fn until(what: &str, since: Instant, limit: Duration, mut check: impl FnMut() -> bool) -> Duration {
+/// Polls `check` every 2 ms; the time from `since` until it held. Fails with the app's log.
+fn until(
+    app: &Direct,
+    what: &str,
+    since: Instant,
+    limit: Duration,
+    mut check: impl FnMut() -> bool,
+) -> Duration {
     loop {
         if check() {
             return since.elapsed();
         }
-        assert!(since.elapsed() < limit, "{what}: not within {limit:?}");
+        assert!(
+            since.elapsed() < limit,
+            "{what}: not within {limit:?}\n--- app log ---\n{}",
+            app.log()
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -157,12 +167,14 @@ async fn run(figures: &mut Figures) {
         )
         .await;
         let t0 = app.spawned_at;
-        let mapped = until("window mapped", t0, limit, || shown_window().is_some());
+        let mapped = until(&app, "window mapped", t0, limit, || {
+            shown_window().is_some()
+        });
         let window = shown_window().expect("window");
-        let painted = until("first paint", t0, limit, || x11::painted(window));
+        let painted = until(&app, "first paint", t0, limit, || x11::painted(window));
         figures.ms("launch → window mapped (ms)", mapped);
         figures.ms("launch → first paint (ms)", painted);
-        until("server", t0, limit, || health_ok(app.sandbox.port));
+        until(&app, "server", t0, limit, || health_ok(app.sandbox.port));
         std::thread::sleep(Duration::from_secs(3));
         let pid = app.pid();
         figures.mem("open: RSS (MiB)", "open: PSS (MiB)", memory(pid));
@@ -170,7 +182,7 @@ async fn run(figures: &mut Figures) {
         let tray = app.tray.as_ref().expect("tray");
         let open = tray.prepare("Open PawKey");
         x11::request_close(window);
-        until("hidden", Instant::now(), limit, || {
+        until(&app, "hidden", Instant::now(), limit, || {
             !x11::is_viewable(window)
         });
         std::thread::sleep(Duration::from_secs(5));
@@ -181,14 +193,14 @@ async fn run(figures: &mut Figures) {
         );
         let t = Instant::now();
         open.click().expect("open");
-        until("reopened (kept)", t, limit, || {
+        until(&app, "reopened (kept)", t, limit, || {
             shown_window().is_some_and(x11::painted)
         });
         figures.ms("reopen → first paint, page kept (ms)", t.elapsed());
 
         let window = shown_window().expect("window");
         x11::request_close(window);
-        until("hidden", Instant::now(), limit, || {
+        until(&app, "hidden", Instant::now(), limit, || {
             !x11::is_viewable(window)
         });
         std::thread::sleep(long_wait());
@@ -203,7 +215,7 @@ async fn run(figures: &mut Figures) {
         let before = clipboard_text();
         let t = Instant::now();
         copy.click().expect("copy");
-        until("token on the clipboard", t, limit, || {
+        until(&app, "token on the clipboard", t, limit, || {
             let now = clipboard_text();
             now.starts_with("session:") && now != before
         });
@@ -211,7 +223,7 @@ async fn run(figures: &mut Figures) {
 
         let t = Instant::now();
         open.click().expect("open");
-        until("reopened (dropped)", t, limit, || {
+        until(&app, "reopened (dropped)", t, limit, || {
             shown_window().is_some_and(x11::painted)
         });
         figures.ms("reopen → first paint, page dropped (ms)", t.elapsed());
@@ -226,7 +238,7 @@ async fn run(figures: &mut Figures) {
         )
         .await;
         let t0 = app.spawned_at;
-        until("window", t0, limit, || {
+        until(&app, "window", t0, limit, || {
             shown_window().is_some_and(x11::painted)
         });
         let pid = app.pid();
@@ -235,7 +247,7 @@ async fn run(figures: &mut Figures) {
         let close_and_drop = || {
             let window = shown_window().expect("window");
             x11::request_close(window);
-            until("dropped", Instant::now(), limit, || {
+            until(&app, "dropped", Instant::now(), limit, || {
                 web_processes(pid) == 0 && shown_window().is_none()
             });
         };
@@ -244,7 +256,7 @@ async fn run(figures: &mut Figures) {
         let first = memory(pid);
         for _ in 0..20 {
             open.click().expect("open");
-            until("reopened", Instant::now(), limit, || {
+            until(&app, "reopened", Instant::now(), limit, || {
                 shown_window().is_some_and(x11::painted)
             });
             close_and_drop();
@@ -266,7 +278,7 @@ async fn run(figures: &mut Figures) {
         let app = Direct::launch(Options::default(), &["--hidden"]).await;
         let t0 = app.spawned_at;
         let port = app.sandbox.port;
-        let answered = until("server answering", t0, limit, || health_ok(port));
+        let answered = until(&app, "server answering", t0, limit, || health_ok(port));
         figures.ms("`pawkey --hidden` → server answering (ms)", answered);
         std::thread::sleep(Duration::from_secs(2));
         assert!(shown_window().is_none());

@@ -1113,16 +1113,33 @@ pub mod x11 {
     }
 
     /// Whether `window` shows a drawn page rather than an empty frame: its top 160 rows
-    /// (the header and first card: text, buttons) hold at least 16 distinct colours.
+    /// (the header and first card: text, buttons) hold at least 16 distinct colours. Read
+    /// from the screen (the root window), as a person sees it: the webview draws into a
+    /// child window of another depth, which a read of the frame itself would not show.
     pub fn painted(window: Window) -> bool {
         use x11rb::protocol::xproto::ImageFormat;
-        let (conn, _) = connect();
+        let (conn, root) = connect();
         let Some(g) = conn.get_geometry(window).ok().and_then(|c| c.reply().ok()) else {
+            return false;
+        };
+        let Some(at) = conn
+            .translate_coordinates(window, root, 0, 0)
+            .ok()
+            .and_then(|c| c.reply().ok())
+        else {
             return false;
         };
         let rows = g.height.min(160);
         let Some(image) = conn
-            .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, g.width, rows, !0)
+            .get_image(
+                ImageFormat::Z_PIXMAP,
+                root,
+                at.dst_x,
+                at.dst_y,
+                g.width,
+                rows,
+                !0,
+            )
             .ok()
             .and_then(|c| c.reply().ok())
         else {
