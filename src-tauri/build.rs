@@ -46,9 +46,21 @@ fn main() {
     // Only Windows uses it: the .exe's icon resource, from the one checked-in .ico.
     let windows =
         tauri_build::WindowsAttributes::new().window_icon_path(root.join("icons").join("icon.ico"));
+    // The capability is inline in the config and there are no hand-written permission
+    // files: point both searches into the scratch directory. (By default tauri-build
+    // watches `capabilities` and `permissions` relative to this crate, where they do not
+    // exist, and cargo then reruns this script and rebuilds the app on every build.)
+    let nothing = |dir: &str| -> &'static str {
+        Box::leak(format!("{}/{dir}/*.toml", scratch.display()).into_boxed_str())
+    };
     let attributes = tauri_build::Attributes::new()
         .windows_attributes(windows)
-        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+        .capabilities_path_pattern(nothing("capabilities"))
+        .app_manifest(
+            tauri_build::AppManifest::new()
+                .commands(COMMANDS)
+                .permissions_path_pattern(nothing("permissions-extra")),
+        );
     std::env::set_current_dir(&scratch).expect("the scratch directory was just created");
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build step failed: {e:#}");
@@ -68,13 +80,21 @@ fn stage(root: &Path, scratch: &Path) {
         )
     };
     std::fs::create_dir_all(scratch).unwrap_or_else(|e| fail("create", e));
-    std::fs::copy(
-        root.join("tauri.conf.json"),
-        scratch.join("tauri.conf.json"),
-    )
-    .unwrap_or_else(|e| fail("copy ../tauri.conf.json", e));
-    std::fs::write(scratch.join("Cargo.toml"), "[workspace]\n")
+    let config = std::fs::read(root.join("tauri.conf.json"))
+        .unwrap_or_else(|e| fail("read ../tauri.conf.json", e));
+    write_if_changed(&scratch.join("tauri.conf.json"), &config)
+        .unwrap_or_else(|e| fail("copy ../tauri.conf.json", e));
+    write_if_changed(&scratch.join("Cargo.toml"), b"[workspace]\n")
         .unwrap_or_else(|e| fail("write Cargo.toml", e));
+}
+
+/// tauri-build asks cargo to rerun when its config file changes: rewriting an unchanged
+/// copy would rebuild the app on every `cargo build`.
+fn write_if_changed(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == contents) {
+        return Ok(());
+    }
+    std::fs::write(path, contents)
 }
 
 fn env(name: &str) -> String {
