@@ -352,7 +352,7 @@ mod tests {
 
     fn allowed_in_capability() -> BTreeSet<String> {
         let config: serde_json::Value =
-            serde_json::from_str(&read("tauri.conf.json")).expect("tauri.conf.json is JSON");
+            serde_json::from_str(&read("../tauri.conf.json")).expect("tauri.conf.json is JSON");
         let capabilities = config["app"]["security"]["capabilities"]
             .as_array()
             .expect("capabilities inline in the config");
