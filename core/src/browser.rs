@@ -11,6 +11,13 @@
 //!
 //! A browser confined so that it cannot read these directories (e.g. some sandboxed snap
 //! packages) shows a "file not found" page instead of the dashboard.
+//!
+//! The opener: `$BROWSER` when set (run here, so tests can point it at a fake browser),
+//! otherwise the `webbrowser` crate — the default browser from the XDG settings on Linux,
+//! Launch Services on macOS, the `http` association on Windows — which opens a local HTML
+//! file in a browser, never in an editor. On macOS and Windows there is no runtime
+//! directory: the file goes to `open/` in the data directory, inside the user's own
+//! profile (on Windows its access rules, not a mode, keep other users out).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -172,11 +179,28 @@ pub fn remove_stale(dir: &Path, age: Duration) {
     }
 }
 
-/// The `file://` URL of an absolute path (bytes outside `A-Za-z0-9-._~/` percent-encoded).
+/// The `file://` URL of an absolute path (bytes outside `A-Za-z0-9-._~/` percent-encoded;
+/// on Windows `C:\dir\f.html` becomes `file:///C:/dir/f.html`).
 pub fn file_url(path: &Path) -> String {
+    file_url_of(&path.to_string_lossy(), cfg!(windows))
+}
+
+fn file_url_of(path: &str, windows: bool) -> String {
+    let path = if windows {
+        let slashed = path.replace('\\', "/");
+        if slashed.starts_with('/') {
+            slashed
+        } else {
+            format!("/{slashed}")
+        }
+    } else {
+        path.to_owned()
+    };
     let mut url = String::from("file://");
-    for b in path.to_string_lossy().bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+    for (i, b) in path.bytes().enumerate() {
+        // The colon of a drive letter (`/C:/…`) stays as it is.
+        let drive_colon = windows && i == 2 && b == b':';
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) || drive_colon {
             url.push(b as char);
         } else {
             url.push_str(&format!("%{b:02X}"));
@@ -185,45 +209,35 @@ pub fn file_url(path: &Path) -> String {
     url
 }
 
-/// The command that opens `target` in the default browser: `$BROWSER` when set (its first
-/// `:`-separated entry, with `%s` replaced by the target or the target appended), otherwise
-/// the platform's opener (`xdg-open`, `open`, `explorer`). Give it no secret: its arguments
-/// are visible to every local user.
-pub fn browser_command(target: &str, browser_env: Option<&str>) -> Command {
-    if let Some(browser) = browser_env
-        .and_then(|b| b.split(':').map(str::trim).find(|b| !b.is_empty()))
-        .map(str::to_owned)
-    {
-        let mut parts = browser.split_whitespace();
-        let program = parts.next().unwrap_or_default().to_owned();
-        let mut args: Vec<String> = parts.map(str::to_owned).collect();
-        if args.iter().any(|a| a.contains("%s")) {
-            for a in &mut args {
-                *a = a.replace("%s", target);
-            }
-        } else {
-            args.push(target.to_owned());
+/// The command `$BROWSER` names for opening `target` (its first `:`-separated entry, with
+/// `%s` replaced by the target or the target appended), or `None` when it names none and
+/// the default browser is used. Give it no secret: its arguments are visible to every
+/// local user.
+pub fn browser_command(target: &str, browser_env: Option<&str>) -> Option<Command> {
+    let browser = browser_env?
+        .split(':')
+        .map(str::trim)
+        .find(|b| !b.is_empty())?;
+    let mut parts = browser.split_whitespace();
+    let program = parts.next()?;
+    let mut args: Vec<String> = parts.map(str::to_owned).collect();
+    if args.iter().any(|a| a.contains("%s")) {
+        for a in &mut args {
+            *a = a.replace("%s", target);
         }
-        let mut cmd = Command::new(program);
-        cmd.args(args);
-        return cmd;
-    }
-    let program = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(windows) {
-        "explorer"
     } else {
-        "xdg-open"
-    };
+        args.push(target.to_owned());
+    }
     let mut cmd = Command::new(program);
-    cmd.arg(target);
-    cmd
+    cmd.args(args);
+    Some(cmd)
 }
 
 /// Opens `url` (which may carry a token) in the default browser through a redirect file in
-/// `dir`; the opener (`browser_env`, or the platform's) gets only the file's URL. Returns
-/// the file's path once the opener has started (it is not waited for: some openers stay
-/// running as long as the browser does); the file is removed after [`REDIRECT_LIFETIME`].
+/// `dir`; the opener (`browser_env`, or the default browser) gets only the file's URL.
+/// Returns the file's path once the browser has been started (it is not waited for: some
+/// openers stay running as long as the browser does); the file is removed after
+/// [`REDIRECT_LIFETIME`].
 pub fn open_secret_url(
     url: &str,
     dir: &Path,
@@ -236,32 +250,42 @@ pub fn open_secret_url(
             dir.display()
         )
     })?;
-    let mut cmd = browser_command(&file_url(&path), browser_env);
-    let program = cmd.get_program().to_string_lossy().into_owned();
-    let spawned = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = std::fs::remove_file(&path);
-            return Err(format!(
-                "could not start {program} to open the browser: {e}"
-            ));
-        }
+    let target = file_url(&path);
+    let started = match browser_command(&target, browser_env) {
+        Some(cmd) => spawn_browser(cmd),
+        None => webbrowser::open(&target).map_err(|e| {
+            format!(
+                "could not open the default browser: {e} — set BROWSER to your browser's command"
+            )
+        }),
     };
-    // Reap the opener so it leaves no zombie.
-    std::thread::spawn(move || {
-        let _ = child.wait();
-    });
+    if let Err(e) = started {
+        let _ = std::fs::remove_file(&path);
+        return Err(e);
+    }
     let to_remove = path.clone();
     std::thread::spawn(move || {
         std::thread::sleep(REDIRECT_LIFETIME);
         let _ = std::fs::remove_file(to_remove);
     });
     Ok(path)
+}
+
+/// Starts the `$BROWSER` command without waiting for it, and reaps it when it exits.
+fn spawn_browser(mut cmd: Command) -> Result<(), String> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            format!("could not start {program} (from BROWSER) to open the browser: {e}")
+        })?;
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(())
 }
 
 #[cfg(test)]
@@ -284,17 +308,30 @@ mod tests {
 
     #[test]
     fn browser_env_is_honoured_with_or_without_a_placeholder() {
-        let cmd = browser_command("file:///x.html", Some("/bin/rec --flag"));
+        let cmd = browser_command("file:///x.html", Some("/bin/rec --flag")).unwrap();
         assert_eq!(cmd.get_program(), "/bin/rec");
         assert_eq!(args(&cmd), vec!["--flag", "file:///x.html"]);
 
-        let cmd = browser_command("file:///x.html", Some("firefox -new-tab %s:chromium"));
+        let cmd = browser_command("file:///x.html", Some("firefox -new-tab %s:chromium")).unwrap();
         assert_eq!(cmd.get_program(), "firefox");
         assert_eq!(args(&cmd), vec!["-new-tab", "file:///x.html"]);
 
-        let cmd = browser_command("file:///x.html", Some("  "));
-        assert_ne!(cmd.get_program(), "");
-        assert_eq!(args(&cmd), vec!["file:///x.html"]);
+        // Nothing usable in it: the default browser (the webbrowser crate) opens the file.
+        assert!(browser_command("file:///x.html", Some("  ")).is_none());
+        assert!(browser_command("file:///x.html", Some(" : ")).is_none());
+        assert!(browser_command("file:///x.html", None).is_none());
+    }
+
+    #[test]
+    fn a_browser_that_cannot_start_leaves_no_file_and_says_which() {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = open_secret_url(URL, tmp.path(), Some("/nonexistent/pawkey-browser")).unwrap_err();
+        assert!(
+            e.contains("/nonexistent/pawkey-browser") && e.contains("BROWSER"),
+            "{e}"
+        );
+        assert!(!e.contains("abcdef0123456789"), "{e}");
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 
     #[cfg(unix)]
@@ -374,8 +411,31 @@ mod tests {
     #[test]
     fn file_urls_are_percent_encoded() {
         assert_eq!(
-            file_url(Path::new("/run/user/1000/pawkey/a b#?%.html")),
+            file_url_of("/run/user/1000/pawkey/a b#?%.html", false),
             "file:///run/user/1000/pawkey/a%20b%23%3F%25.html"
+        );
+        assert_eq!(file_url_of("/a:b.html", false), "file:///a%3Ab.html");
+        #[cfg(unix)]
+        assert_eq!(
+            file_url(Path::new("/tmp/x y.html")),
+            "file:///tmp/x%20y.html"
+        );
+    }
+
+    /// Windows paths, checked here on the string form: drive and separators as a browser
+    /// expects them, everything else encoded as on Unix.
+    #[test]
+    fn windows_paths_become_three_slash_file_urls() {
+        assert_eq!(
+            file_url_of(
+                r"C:\Users\Ann Lee\AppData\Roaming\PawKey\data\open\pawkey-open-ab.html",
+                true
+            ),
+            "file:///C:/Users/Ann%20Lee/AppData/Roaming/PawKey/data/open/pawkey-open-ab.html"
+        );
+        assert_eq!(
+            file_url_of(r"C:\a:b#.html", true),
+            "file:///C:/a%3Ab%23.html"
         );
     }
 

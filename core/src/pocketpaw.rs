@@ -42,7 +42,7 @@ pub fn write_pocketpaw_token(path: &Path, master: &MasterToken) -> std::io::Resu
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -61,7 +61,7 @@ impl Setup {
     }
 }
 
-/// Completes on Ctrl+C or SIGTERM. The handlers are installed when this is called, not when
+/// Completes on Ctrl+C or SIGTERM (Windows: Ctrl+C or the console closing). The handlers are installed when this is called, not when
 /// the future is first polled, so a signal that arrives in between is not left to the
 /// default action, which would end the process without a graceful shutdown. Call it inside
 /// a Tokio runtime.
@@ -86,8 +86,33 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
             }
         }
     }
-    #[cfg(not(unix))]
-    async {
-        let _ = tokio::signal::ctrl_c().await;
+    // Windows: Ctrl+C, and the console window being closed, installed now as well.
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows::{ctrl_c, ctrl_close};
+        let interrupt = ctrl_c();
+        let close = ctrl_close();
+        async move {
+            let interrupt = async {
+                match interrupt {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            let close = async {
+                match close {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = interrupt => {},
+                () = close => {},
+            }
+        }
     }
 }

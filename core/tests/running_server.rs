@@ -133,6 +133,7 @@ fn a_failed_step_leaves_the_old_master_working_in_both_places() {
         .unwrap();
     let file = p.dir.path().join("master");
     std::fs::write(&file, &master).unwrap();
+    #[cfg(unix)]
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let server = serve(&p, &["--master-token-file", file.to_str().unwrap()]);
     let token = mint(port, &master);
@@ -281,9 +282,13 @@ fn imported_from_pocketpaw_a_rotation_replaces_pocketpaws_token_too() {
     assert_eq!(run.code, Some(0), "{run:?}");
     let rotated = stored(&p);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), rotated);
-    let mode =
-        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
-    assert_eq!(mode & 0o777, 0o600);
+    #[cfg(unix)]
+    {
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&file).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     // Server up: the rotation goes through it and still writes PocketPaw's file.
     let mut cmd = with_home(&p, &file);

@@ -9,327 +9,345 @@
 //! in each process, PSS splits them between the processes sharing them, so PSS is what
 //! PawKey costs the machine.
 
+#![cfg_attr(not(target_os = "linux"), allow(unused))]
+
+#[cfg(target_os = "linux")]
 #[path = "../tests/support/mod.rs"]
 #[allow(unused_imports)]
 mod support;
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::time::{Duration, Instant};
-
-use support::{Direct, Options, clipboard_text, x11};
-
-/// RSS and PSS in KiB.
-#[derive(Clone, Copy)]
-struct Memory {
-    rss: u64,
-    pss: u64,
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    eprintln!("make bench-desktop runs on Linux (Xvfb, X11, D-Bus) only");
 }
 
-/// `pid` and everything under it.
-fn family(pid: u32) -> Vec<u32> {
-    let mut parents: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        let Some(ppid) = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split(' ').nth(2)?.parse().ok())
-        else {
-            continue;
-        };
-        parents.entry(ppid).or_default().push(child);
-    }
-    let mut all = vec![pid];
-    let mut i = 0;
-    while i < all.len() {
-        if let Some(children) = parents.get(&all[i]) {
-            all.extend(children);
-        }
-        i += 1;
-    }
-    all
-}
+#[cfg(target_os = "linux")]
+mod bench {
 
-fn memory(pid: u32) -> Memory {
-    let mut total = Memory { rss: 0, pss: 0 };
-    for p in family(pid) {
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")) else {
-            continue;
-        };
-        for line in text.lines() {
-            let kib = |prefix: &str| {
-                line.strip_prefix(prefix)
-                    .and_then(|r| r.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+    use std::collections::BTreeMap;
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    use super::support::{self, Direct, Options, clipboard_text, x11};
+
+    /// RSS and PSS in KiB.
+    #[derive(Clone, Copy)]
+    struct Memory {
+        rss: u64,
+        pss: u64,
+    }
+
+    /// `pid` and everything under it.
+    fn family(pid: u32) -> Vec<u32> {
+        let mut parents: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(child) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
             };
-            if let Some(v) = kib("Rss:") {
-                total.rss += v;
-            } else if let Some(v) = kib("Pss:") {
-                total.pss += v;
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+                continue;
+            };
+            let Some(ppid) = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split(' ').nth(2)?.parse().ok())
+            else {
+                continue;
+            };
+            parents.entry(ppid).or_default().push(child);
+        }
+        let mut all = vec![pid];
+        let mut i = 0;
+        while i < all.len() {
+            if let Some(children) = parents.get(&all[i]) {
+                all.extend(children);
+            }
+            i += 1;
+        }
+        all
+    }
+
+    fn memory(pid: u32) -> Memory {
+        let mut total = Memory { rss: 0, pss: 0 };
+        for p in family(pid) {
+            let Ok(text) = std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")) else {
+                continue;
+            };
+            for line in text.lines() {
+                let kib = |prefix: &str| {
+                    line.strip_prefix(prefix)
+                        .and_then(|r| r.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+                };
+                if let Some(v) = kib("Rss:") {
+                    total.rss += v;
+                } else if let Some(v) = kib("Pss:") {
+                    total.pss += v;
+                }
             }
         }
+        total
     }
-    total
-}
 
-fn web_processes(pid: u32) -> usize {
-    family(pid)
-        .iter()
-        .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/comm"))
-                .is_ok_and(|c| c.starts_with("WebKitWebProces"))
-        })
-        .count()
-}
+    fn web_processes(pid: u32) -> usize {
+        family(pid)
+            .iter()
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .is_ok_and(|c| c.starts_with("WebKitWebProces"))
+            })
+            .count()
+    }
 
-fn shown_window() -> Option<u32> {
-    x11::windows_titled("PawKey")
-        .into_iter()
-        .find(|w| x11::is_viewable(*w))
-}
+    fn shown_window() -> Option<u32> {
+        x11::windows_titled("PawKey")
+            .into_iter()
+            .find(|w| x11::is_viewable(*w))
+    }
 
-/// Polls `check` every 2 ms; the time from `since` until it held. Fails with the app's log.
-fn until(
-    app: &Direct,
-    what: &str,
-    since: Instant,
-    limit: Duration,
-    mut check: impl FnMut() -> bool,
-) -> Duration {
-    loop {
-        if check() {
-            return since.elapsed();
+    /// Polls `check` every 2 ms; the time from `since` until it held. Fails with the app's log.
+    fn until(
+        app: &Direct,
+        what: &str,
+        since: Instant,
+        limit: Duration,
+        mut check: impl FnMut() -> bool,
+    ) -> Duration {
+        loop {
+            if check() {
+                return since.elapsed();
+            }
+            assert!(
+                since.elapsed() < limit,
+                "{what}: not within {limit:?}\n--- app log ---\n{}",
+                app.log()
+            );
+            std::thread::sleep(Duration::from_millis(2));
         }
-        assert!(
-            since.elapsed() < limit,
-            "{what}: not within {limit:?}\n--- app log ---\n{}",
-            app.log()
-        );
-        std::thread::sleep(Duration::from_millis(2));
     }
-}
 
-fn health_ok(port: u16) -> bool {
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
-}
-
-/// Seconds to wait in the tray before the "70 s after closing" figure.
-fn long_wait() -> Duration {
-    Duration::from_secs(
-        std::env::var("PAWKEY_BENCH_LONG_WAIT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(70),
-    )
-}
-
-#[derive(Default)]
-struct Figures(BTreeMap<&'static str, Vec<f64>>);
-
-impl Figures {
-    fn add(&mut self, name: &'static str, value: f64) {
-        self.0.entry(name).or_default().push(value);
-    }
-    fn ms(&mut self, name: &'static str, d: Duration) {
-        self.add(name, d.as_secs_f64() * 1000.0);
-    }
-    fn mem(&mut self, rss: &'static str, pss: &'static str, m: Memory) {
-        self.add(rss, m.rss as f64 / 1024.0);
-        self.add(pss, m.pss as f64 / 1024.0);
-    }
-}
-
-/// One run: a normal launch (open, closed 5 s and 70 s, reopen kept and dropped, tray
-/// copy), a launch with `window_keep_seconds = 0` for 20 cycles, and a `--hidden` launch.
-async fn run(figures: &mut Figures) {
-    let limit = Duration::from_secs(30);
-    {
-        let app = Direct::launch(
-            Options {
-                clipboard_clear_seconds: Some(0),
-                ..Options::default()
-            },
-            &[],
-        )
-        .await;
-        let t0 = app.spawned_at;
-        let mapped = until(&app, "window mapped", t0, limit, || {
-            shown_window().is_some()
-        });
-        let window = shown_window().expect("window");
-        let painted = until(&app, "first paint", t0, limit, || x11::painted(window));
-        figures.ms("launch → window mapped (ms)", mapped);
-        figures.ms("launch → first paint (ms)", painted);
-        until(&app, "server", t0, limit, || health_ok(app.sandbox.port));
-        std::thread::sleep(Duration::from_secs(3));
-        let pid = app.pid();
-        figures.mem("open: RSS (MiB)", "open: PSS (MiB)", memory(pid));
-
-        let tray = app.tray.as_ref().expect("tray");
-        let open = tray.prepare("Open PawKey");
-        x11::request_close(window);
-        until(&app, "hidden", Instant::now(), limit, || {
-            !x11::is_viewable(window)
-        });
-        std::thread::sleep(Duration::from_secs(5));
-        figures.mem(
-            "closed 5 s (page kept): RSS (MiB)",
-            "closed 5 s (page kept): PSS (MiB)",
-            memory(pid),
-        );
-        let t = Instant::now();
-        open.click().expect("open");
-        until(&app, "reopened (kept)", t, limit, || {
-            shown_window().is_some_and(x11::painted)
-        });
-        figures.ms("reopen → first paint, page kept (ms)", t.elapsed());
-
-        let window = shown_window().expect("window");
-        x11::request_close(window);
-        until(&app, "hidden", Instant::now(), limit, || {
-            !x11::is_viewable(window)
-        });
-        std::thread::sleep(long_wait());
-        assert_eq!(web_processes(pid), 0, "the page is dropped after 60 s");
-        figures.mem(
-            "closed 70 s (page dropped): RSS (MiB)",
-            "closed 70 s (page dropped): PSS (MiB)",
-            memory(pid),
-        );
-
-        let copy = tray.prepare("Copy new session token");
-        let before = clipboard_text();
-        let t = Instant::now();
-        copy.click().expect("copy");
-        until(&app, "token on the clipboard", t, limit, || {
-            let now = clipboard_text();
-            now.starts_with("session:") && now != before
-        });
-        figures.ms("tray copy → token on the clipboard (ms)", t.elapsed());
-
-        let t = Instant::now();
-        open.click().expect("open");
-        until(&app, "reopened (dropped)", t, limit, || {
-            shown_window().is_some_and(x11::painted)
-        });
-        figures.ms("reopen → first paint, page dropped (ms)", t.elapsed());
-    }
-    {
-        let app = Direct::launch(
-            Options {
-                config: Some("window_keep_seconds = 0\n".into()),
-                ..Options::default()
-            },
-            &[],
-        )
-        .await;
-        let t0 = app.spawned_at;
-        until(&app, "window", t0, limit, || {
-            shown_window().is_some_and(x11::painted)
-        });
-        let pid = app.pid();
-        let tray = app.tray.as_ref().expect("tray");
-        let open = tray.prepare("Open PawKey");
-        let close_and_drop = || {
-            let window = shown_window().expect("window");
-            x11::request_close(window);
-            until(&app, "dropped", Instant::now(), limit, || {
-                web_processes(pid) == 0 && shown_window().is_none()
-            });
+    fn health_ok(port: u16) -> bool {
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
         };
-        close_and_drop();
-        std::thread::sleep(Duration::from_secs(2));
-        let first = memory(pid);
-        for _ in 0..20 {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        if s.write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .is_err()
+        {
+            return false;
+        }
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+    }
+
+    /// Seconds to wait in the tray before the "70 s after closing" figure.
+    fn long_wait() -> Duration {
+        Duration::from_secs(
+            std::env::var("PAWKEY_BENCH_LONG_WAIT")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(70),
+        )
+    }
+
+    #[derive(Default)]
+    struct Figures(BTreeMap<&'static str, Vec<f64>>);
+
+    impl Figures {
+        fn add(&mut self, name: &'static str, value: f64) {
+            self.0.entry(name).or_default().push(value);
+        }
+        fn ms(&mut self, name: &'static str, d: Duration) {
+            self.add(name, d.as_secs_f64() * 1000.0);
+        }
+        fn mem(&mut self, rss: &'static str, pss: &'static str, m: Memory) {
+            self.add(rss, m.rss as f64 / 1024.0);
+            self.add(pss, m.pss as f64 / 1024.0);
+        }
+    }
+
+    /// One run: a normal launch (open, closed 5 s and 70 s, reopen kept and dropped, tray
+    /// copy), a launch with `window_keep_seconds = 0` for 20 cycles, and a `--hidden` launch.
+    async fn run(figures: &mut Figures) {
+        let limit = Duration::from_secs(30);
+        {
+            let app = Direct::launch(
+                Options {
+                    clipboard_clear_seconds: Some(0),
+                    ..Options::default()
+                },
+                &[],
+            )
+            .await;
+            let t0 = app.spawned_at;
+            let mapped = until(&app, "window mapped", t0, limit, || {
+                shown_window().is_some()
+            });
+            let window = shown_window().expect("window");
+            let painted = until(&app, "first paint", t0, limit, || x11::painted(window));
+            figures.ms("launch → window mapped (ms)", mapped);
+            figures.ms("launch → first paint (ms)", painted);
+            until(&app, "server", t0, limit, || health_ok(app.sandbox.port));
+            std::thread::sleep(Duration::from_secs(3));
+            let pid = app.pid();
+            figures.mem("open: RSS (MiB)", "open: PSS (MiB)", memory(pid));
+
+            let tray = app.tray.as_ref().expect("tray");
+            let open = tray.prepare("Open PawKey");
+            x11::request_close(window);
+            until(&app, "hidden", Instant::now(), limit, || {
+                !x11::is_viewable(window)
+            });
+            std::thread::sleep(Duration::from_secs(5));
+            figures.mem(
+                "closed 5 s (page kept): RSS (MiB)",
+                "closed 5 s (page kept): PSS (MiB)",
+                memory(pid),
+            );
+            let t = Instant::now();
             open.click().expect("open");
-            until(&app, "reopened", Instant::now(), limit, || {
+            until(&app, "reopened (kept)", t, limit, || {
                 shown_window().is_some_and(x11::painted)
             });
-            close_and_drop();
+            figures.ms("reopen → first paint, page kept (ms)", t.elapsed());
+
+            let window = shown_window().expect("window");
+            x11::request_close(window);
+            until(&app, "hidden", Instant::now(), limit, || {
+                !x11::is_viewable(window)
+            });
+            std::thread::sleep(long_wait());
+            assert_eq!(web_processes(pid), 0, "the page is dropped after 60 s");
+            figures.mem(
+                "closed 70 s (page dropped): RSS (MiB)",
+                "closed 70 s (page dropped): PSS (MiB)",
+                memory(pid),
+            );
+
+            let copy = tray.prepare("Copy new session token");
+            let before = clipboard_text();
+            let t = Instant::now();
+            copy.click().expect("copy");
+            until(&app, "token on the clipboard", t, limit, || {
+                let now = clipboard_text();
+                now.starts_with("session:") && now != before
+            });
+            figures.ms("tray copy → token on the clipboard (ms)", t.elapsed());
+
+            let t = Instant::now();
+            open.click().expect("open");
+            until(&app, "reopened (dropped)", t, limit, || {
+                shown_window().is_some_and(x11::painted)
+            });
+            figures.ms("reopen → first paint, page dropped (ms)", t.elapsed());
         }
-        std::thread::sleep(Duration::from_secs(2));
-        let after = memory(pid);
-        figures.mem(
-            "in the tray, before 20 cycles: RSS (MiB)",
-            "in the tray, before 20 cycles: PSS (MiB)",
-            first,
-        );
-        figures.mem(
-            "in the tray, after 20 cycles: RSS (MiB)",
-            "in the tray, after 20 cycles: PSS (MiB)",
-            after,
-        );
+        {
+            let app = Direct::launch(
+                Options {
+                    config: Some("window_keep_seconds = 0\n".into()),
+                    ..Options::default()
+                },
+                &[],
+            )
+            .await;
+            let t0 = app.spawned_at;
+            until(&app, "window", t0, limit, || {
+                shown_window().is_some_and(x11::painted)
+            });
+            let pid = app.pid();
+            let tray = app.tray.as_ref().expect("tray");
+            let open = tray.prepare("Open PawKey");
+            let close_and_drop = || {
+                let window = shown_window().expect("window");
+                x11::request_close(window);
+                until(&app, "dropped", Instant::now(), limit, || {
+                    web_processes(pid) == 0 && shown_window().is_none()
+                });
+            };
+            close_and_drop();
+            std::thread::sleep(Duration::from_secs(2));
+            let first = memory(pid);
+            for _ in 0..20 {
+                open.click().expect("open");
+                until(&app, "reopened", Instant::now(), limit, || {
+                    shown_window().is_some_and(x11::painted)
+                });
+                close_and_drop();
+            }
+            std::thread::sleep(Duration::from_secs(2));
+            let after = memory(pid);
+            figures.mem(
+                "in the tray, before 20 cycles: RSS (MiB)",
+                "in the tray, before 20 cycles: PSS (MiB)",
+                first,
+            );
+            figures.mem(
+                "in the tray, after 20 cycles: RSS (MiB)",
+                "in the tray, after 20 cycles: PSS (MiB)",
+                after,
+            );
+        }
+        {
+            let app = Direct::launch(Options::default(), &["--hidden"]).await;
+            let t0 = app.spawned_at;
+            let port = app.sandbox.port;
+            let answered = until(&app, "server answering", t0, limit, || health_ok(port));
+            figures.ms("`pawkey --hidden` → server answering (ms)", answered);
+            std::thread::sleep(Duration::from_secs(2));
+            assert!(shown_window().is_none());
+            figures.mem(
+                "started hidden: RSS (MiB)",
+                "started hidden: PSS (MiB)",
+                memory(app.pid()),
+            );
+        }
     }
-    {
-        let app = Direct::launch(Options::default(), &["--hidden"]).await;
-        let t0 = app.spawned_at;
-        let port = app.sandbox.port;
-        let answered = until(&app, "server answering", t0, limit, || health_ok(port));
-        figures.ms("`pawkey --hidden` → server answering (ms)", answered);
-        std::thread::sleep(Duration::from_secs(2));
-        assert!(shown_window().is_none());
-        figures.mem(
-            "started hidden: RSS (MiB)",
-            "started hidden: PSS (MiB)",
-            memory(app.pid()),
-        );
-    }
-}
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    fn median(v: &mut [f64]) -> f64 {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
     }
-}
 
-fn main() {
-    // `cargo bench` passes `--bench`; nothing else is taken.
-    let runs: usize = std::env::var("PAWKEY_BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut figures = Figures::default();
-    for n in 1..=runs {
-        eprintln!("run {n} of {runs}…");
-        runtime.block_on(run(&mut figures));
-    }
-    let mut table = format!(
-        "Desktop app, release build ({}), {runs} runs, Xvfb 1280x800x24\n\n\
+    pub fn main() {
+        // `cargo bench` passes `--bench`; nothing else is taken.
+        let runs: usize = std::env::var("PAWKEY_BENCH_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut figures = Figures::default();
+        for n in 1..=runs {
+            eprintln!("run {n} of {runs}…");
+            runtime.block_on(run(&mut figures));
+        }
+        let mut table = format!(
+            "Desktop app, release build ({}), {runs} runs, Xvfb 1280x800x24\n\n\
          | Figure | min | median | max |\n|---|---:|---:|---:|\n",
-        support::app_binary().display()
-    );
-    for (name, values) in &mut figures.0 {
-        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let med = median(values);
-        table.push_str(&format!("| {name} | {min:.0} | {med:.0} | {max:.0} |\n"));
+            support::app_binary().display()
+        );
+        for (name, values) in &mut figures.0 {
+            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let med = median(values);
+            table.push_str(&format!("| {name} | {min:.0} | {med:.0} | {max:.0} |\n"));
+        }
+        println!("{table}");
+        let out =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-desktop.md");
+        if let Err(e) = std::fs::write(&out, &table) {
+            eprintln!("could not write {}: {e}", out.display());
+        }
     }
-    println!("{table}");
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-desktop.md");
-    if let Err(e) = std::fs::write(&out, &table) {
-        eprintln!("could not write {}: {e}", out.display());
-    }
+}
+
+#[cfg(target_os = "linux")]
+fn main() {
+    bench::main();
 }

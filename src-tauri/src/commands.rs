@@ -319,7 +319,8 @@ pub async fn deny_request(
 }
 
 /// Opens the folder holding PawKey's log files ([`pawkey_core::cli::log_dir`]) in the
-/// file manager (the platform's opener, never `$BROWSER`); returns the folder's path.
+/// file manager (the platform's opener through the `opener` crate, never `$BROWSER`);
+/// returns the folder's path.
 #[tauri::command]
 pub async fn open_logs() -> Result<String, CommandError> {
     let dir = pawkey_core::cli::log_dir().ok_or_else(|| {
@@ -327,20 +328,13 @@ pub async fn open_logs() -> Result<String, CommandError> {
     })?;
     let shown = dir.display().to_string();
     // Normally there since start-up; an opener given a missing folder fails silently.
-    std::fs::create_dir_all(&dir)
+    pawkey_core::cli::create_log_dir(&dir)
         .map_err(|e| CommandError::Other(format!("cannot create the log folder {shown}: {e}")))?;
-    let mut cmd = pawkey_core::browser::browser_command(&shown, None);
-    let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = cmd
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| {
-            CommandError::Other(format!("could not start {program} to open {shown}: {e}"))
-        })?;
-    // Reap the opener so it leaves no zombie.
-    std::thread::spawn(move || child.wait());
+    opener::open(&dir).map_err(|e| {
+        CommandError::Other(format!(
+            "could not open the log folder {shown}: {e} — open it in your file manager"
+        ))
+    })?;
     Ok(shown)
 }
 
@@ -411,7 +405,7 @@ mod tests {
 
     fn allowed_in_capability() -> BTreeSet<String> {
         let config: serde_json::Value =
-            serde_json::from_str(&read("tauri.conf.json")).expect("tauri.conf.json is JSON");
+            serde_json::from_str(&read("../tauri.conf.json")).expect("tauri.conf.json is JSON");
         let capabilities = config["app"]["security"]["capabilities"]
             .as_array()
             .expect("capabilities inline in the config");

@@ -27,6 +27,24 @@ pub const SERVER_STATE: &str = "server-state";
 /// Menu id: quit.
 pub const QUIT: &str = "quit";
 
+/// What a left click on the tray icon does, following each desktop's convention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeftClick {
+    /// Shows the menu (as a right click does).
+    ShowsMenu,
+    /// Shows the window; the menu stays on the right click.
+    OpensWindow,
+}
+
+/// Windows: a left click on a notification-area icon opens the app. macOS: menu-bar extras
+/// show their menu. Linux: the tray (AppIndicator/StatusNotifier) reports no clicks and
+/// shows the menu on any click, so that is what a left click does there.
+pub const LEFT_CLICK: LeftClick = if cfg!(windows) {
+    LeftClick::OpensWindow
+} else {
+    LeftClick::ShowsMenu
+};
+
 /// What a menu item asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrayAction {
@@ -190,21 +208,24 @@ pub fn create_tray(
         .icon(Image::from_bytes(include_bytes!("../../icons/tray.png"))?)
         .tooltip("PawKey")
         .menu(&menu)
-        .show_menu_on_left_click(false)
+        .show_menu_on_left_click(LEFT_CLICK == LeftClick::ShowsMenu)
         .on_menu_event(move |app, event| {
             if let Some(action) = action_for(event.id().as_ref()) {
                 on_action(app, action);
             }
         })
         .on_tray_icon_event(move |tray, event| {
-            // Linux (AppIndicator) reports no clicks: the menu opens instead, and its
-            // "Open PawKey" item does the same.
-            if let TrayIconEvent::Click {
-                button: MouseButton::Left,
-                button_state: MouseButtonState::Up,
-                ..
-            } = event
-            {
+            // Only where a left click opens the window (Windows); elsewhere the menu's
+            // "Open PawKey" item does it.
+            let left_up = matches!(
+                event,
+                TrayIconEvent::Click {
+                    button: MouseButton::Left,
+                    button_state: MouseButtonState::Up,
+                    ..
+                }
+            );
+            if left_up && LEFT_CLICK == LeftClick::OpensWindow {
                 on_action(tray.app_handle(), TrayAction::Open);
             }
         })
@@ -226,6 +247,14 @@ mod tests {
 
     fn fake_time(unix: u64) -> String {
         format!("T{unix}")
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn on_linux_a_left_click_shows_the_menu_as_the_tray_does_anyway() {
+        assert_eq!(LEFT_CLICK, LeftClick::ShowsMenu);
+        // The menu, reached by any click, still opens the window.
+        assert_eq!(action_for(OPEN), Some(TrayAction::Open));
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! check first asserts the page really is dark. axe is injected through WebDriver's execute,
 //! which the window's CSP (`script-src 'self'`) does not govern.
 
+// Xvfb, X11 and D-Bus: the desktop tests run on Linux (the CI workflow runs them there).
+#![cfg(target_os = "linux")]
+
 mod axe;
 mod support;
 

@@ -4,6 +4,9 @@
 //! are serialized (see `support`). Screenshots of the main states go to `target/screenshots/`
 //! (`docs/screenshots/` with `PAWKEY_UPDATE_SCREENSHOTS=1`).
 
+// Linux desktop tests (WebKitGTK, X11, D-Bus); the CI workflow runs them on Ubuntu only.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::time::{Duration, Instant};

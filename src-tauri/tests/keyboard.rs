@@ -4,6 +4,9 @@
 //! hints on macOS, and Ctrl+Q quitting cleanly (clipboard cleared, server stopped, exit 0).
 //! Real window through tauri-driver, as in `e2e.rs`.
 
+// Xvfb, X11 and D-Bus: the desktop tests run on Linux (the CI workflow runs them there).
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::time::Duration;

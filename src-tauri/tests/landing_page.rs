@@ -4,6 +4,9 @@
 //! approves (or denies) it through the HTTP API with the master, as a person would in
 //! PawKey; the page must land logged in (or say what happened and offer to ask again).
 
+// Linux desktop tests (WebKitGTK, X11, D-Bus); the CI workflow runs them on Ubuntu only.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr};

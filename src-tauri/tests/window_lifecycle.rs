@@ -4,6 +4,9 @@
 //! Driven through the real webview (tauri-driver + WebKitWebDriver) and the real tray menu
 //! (over D-Bus, as a desktop's tray clicks it), under Xvfb with a real gnome-keyring.
 
+// Xvfb, X11 and D-Bus: the desktop tests run on Linux (the CI workflow runs them there).
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::time::{Duration, Instant};

@@ -429,6 +429,7 @@ mod tests {
         assert_eq!(w.record(t0 + Duration::from_secs(11)), Some(50));
     }
 
+    #[cfg(unix)]
     #[test]
     fn the_fd_limit_is_raised_to_the_hard_limit() {
         let limit = raise_fd_limit().expect("readable on unix");

@@ -7,6 +7,15 @@ use std::sync::Mutex;
 
 use crate::secret::{MasterToken, MasterTokenError};
 
+mod keychain;
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+mod secret_service;
+
+pub use keychain::{KeyringStore, OS_KEYCHAIN, OsKeychain};
+
 /// The keychain service name.
 pub const KEYRING_SERVICE: &str = "pawkey";
 /// The keychain account name.
@@ -16,17 +25,13 @@ pub const KEYRING_ACCOUNT: &str = "master-token";
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// No keychain is reachable (Linux: no Secret Service on the session bus).
-    #[error(
-        "no Secret Service on the session bus ({0}) — start gnome-keyring or KeePassXC, or use --master-token-file"
-    )]
+    #[error("{missing} ({0}) — {fix}", missing = OS_KEYCHAIN.missing, fix = OS_KEYCHAIN.missing_fix)]
     NoKeychain(String),
     /// The keychain is there but locked, or access was refused.
-    #[error(
-        "the keychain is locked or refused access ({0}) — unlock it (log in to the desktop session) and try again, or use --master-token-file"
-    )]
+    #[error("{name} is locked or refused access ({0}) — {fix}", name = OS_KEYCHAIN.name, fix = OS_KEYCHAIN.unlock_fix)]
     Locked(String),
     /// The keychain answered with an error.
-    #[error("the keychain failed: {0}")]
+    #[error("{name} failed: {0}", name = OS_KEYCHAIN.name)]
     Keychain(String),
     /// PocketPaw's token file could not be written during a rotation kept in step with
     /// PocketPaw; the rotation was undone.
@@ -90,145 +95,6 @@ pub trait MasterStore: Send + Sync {
     fn save(&self, token: &MasterToken) -> Result<(), StoreError>;
     /// Removes the stored token; nothing stored is not an error.
     fn delete(&self) -> Result<(), StoreError>;
-}
-
-/// The OS keychain through the `keyring` crate: Secret Service on Linux, Keychain on
-/// macOS, Credential Manager on Windows.
-#[derive(Debug, Clone)]
-pub struct KeyringStore {
-    service: String,
-    account: String,
-}
-
-impl KeyringStore {
-    /// The store at `service`/`account`.
-    pub fn new(service: impl Into<String>, account: impl Into<String>) -> Self {
-        Self {
-            service: service.into(),
-            account: account.into(),
-        }
-    }
-
-    /// PawKey's entry, with `PAWKEY_KEYRING_SERVICE` overriding the service name (tests use
-    /// a random service so they never touch a real user's token).
-    pub fn from_env() -> Self {
-        let service =
-            std::env::var("PAWKEY_KEYRING_SERVICE").unwrap_or_else(|_| KEYRING_SERVICE.into());
-        Self::new(service, KEYRING_ACCOUNT)
-    }
-
-    /// Runs `op` on PawKey's entry. The keyring crate keeps one Secret Service connection
-    /// (and its encrypted session) for the life of the process; when the keychain daemon
-    /// restarts, that session is gone and every call fails with `NoSession`. So on a
-    /// platform failure the connection is opened again once and `op` retried.
-    fn with_entry<T>(
-        &self,
-        op: impl Fn(&keyring::Entry) -> keyring::Result<T>,
-    ) -> keyring::Result<T> {
-        let first = op(&keyring::Entry::new(&self.service, &self.account)?);
-        match first {
-            Err(keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_))
-                if reconnect_secret_service() =>
-            {
-                op(&keyring::Entry::new(&self.service, &self.account)?)
-            }
-            other => other,
-        }
-    }
-
-    /// Removes the entry (tests clean up with this). Missing is not an error.
-    pub fn delete(&self) -> Result<(), StoreError> {
-        match self.with_entry(|e| e.delete_credential()) {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(map_keyring_error(e)),
-        }
-    }
-}
-
-/// Opens a fresh Secret Service connection and makes it the keyring crate's store.
-/// False when none could be opened (the old one stays).
-#[cfg(all(
-    unix,
-    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
-))]
-fn reconnect_secret_service() -> bool {
-    match zbus_secret_service_keyring_store::Store::new() {
-        Ok(store) => {
-            tracing::debug!("reconnected to the Secret Service");
-            keyring_core::set_default_store(store);
-            true
-        }
-        Err(e) => {
-            tracing::debug!("cannot reconnect to the Secret Service: {e}");
-            false
-        }
-    }
-}
-
-/// Other platforms' stores hold no session that a restart could invalidate.
-#[cfg(not(all(
-    unix,
-    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
-)))]
-fn reconnect_secret_service() -> bool {
-    false
-}
-
-fn map_keyring_error(e: keyring::Error) -> StoreError {
-    use keyring::Error as E;
-    match e {
-        E::NoDefaultStore => StoreError::NoKeychain("no credential store could be opened".into()),
-        E::NoStorageAccess(inner) => StoreError::Locked(inner.to_string()),
-        E::PlatformFailure(inner) => {
-            let text = inner.to_string();
-            // zbus reports a missing Secret Service as ServiceUnknown / "not provided".
-            if text.contains("ServiceUnknown")
-                || text.contains("was not provided")
-                || text.contains("NameHasNoOwner")
-                || text.contains("DBUS_SESSION_BUS_ADDRESS")
-            {
-                StoreError::NoKeychain(text)
-            } else {
-                StoreError::Keychain(text)
-            }
-        }
-        // Never echo the stored bytes.
-        E::BadEncoding(_) => StoreError::Corrupt("the keychain entry is not UTF-8 text".into()),
-        E::BadDataFormat(_, inner) => StoreError::Corrupt(inner.to_string()),
-        other => StoreError::Keychain(other.to_string()),
-    }
-}
-
-impl MasterStore for KeyringStore {
-    fn kind(&self) -> StoreKind {
-        StoreKind::Keychain
-    }
-
-    fn delete(&self) -> Result<(), StoreError> {
-        KeyringStore::delete(self)
-    }
-
-    fn location(&self) -> String {
-        format!(
-            "OS keychain (service {}, account {})",
-            self.service, self.account
-        )
-    }
-
-    fn load(&self) -> Result<Option<MasterToken>, StoreError> {
-        match self.with_entry(|e| e.get_password()) {
-            Ok(text) => MasterToken::parse(text)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(e.to_string())),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_keyring_error(e)),
-        }
-    }
-
-    fn save(&self, token: &MasterToken) -> Result<(), StoreError> {
-        self.with_entry(|e| e.set_password(token.expose()))
-            .map_err(map_keyring_error)
-    }
 }
 
 /// A master token file the user opted into with `--master-token-file`. It must not be
