@@ -103,7 +103,7 @@ mod bench {
             .find(|w| x11::is_viewable(*w))
     }
 
-    /// Polls `check` every 2 ms; the time from `since` until it held. Fails with the app's log.
+    /// Polls `check` every 5 ms; the time from `since` until it held. Fails with the app's log.
     fn until(
         app: &Direct,
         what: &str,
@@ -120,7 +120,7 @@ mod bench {
                 "{what}: not within {limit:?}\n--- app log ---\n{}",
                 app.log()
             );
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 

@@ -13,30 +13,44 @@ use std::time::{Duration, Instant};
 
 use support::{App, Direct, Options, clipboard_text, curl, eventually, x11};
 
-/// WebKit's processes that are children of `pid` (`/proc/*/stat`), by their short name.
-fn webkit_children(pid: u32) -> Vec<String> {
+/// WebKit's live processes that are children of `pid` (`/proc/*/stat`): (pid, short name).
+fn webkit_processes(pid: u32) -> Vec<(u32, String)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    entries
+    let mut found: Vec<(u32, String)> = entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|child| {
             let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
             let open = stat.find('(')?;
             let close = stat.rfind(')')?;
             let name = &stat[open + 1..close];
-            let ppid: u32 = stat[close + 2..].split(' ').nth(1)?.parse().ok()?;
-            (ppid == pid && name.starts_with("WebKit") && !stat[close + 2..].starts_with('Z'))
-                .then(|| name.to_owned())
+            let rest = &stat[close + 2..];
+            let ppid: u32 = rest.split(' ').nth(1)?.parse().ok()?;
+            (ppid == pid && name.starts_with("WebKit") && !rest.starts_with('Z'))
+                .then(|| (child, name.to_owned()))
         })
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+/// Their short names.
+fn webkit_children(pid: u32) -> Vec<String> {
+    webkit_processes(pid).into_iter().map(|(_, n)| n).collect()
+}
+
+/// The process ids of the web processes (one per page).
+fn webkit_pids(pid: u32) -> Vec<u32> {
+    webkit_processes(pid)
+        .into_iter()
+        .filter(|(_, n)| n.starts_with("WebKitWebProces"))
+        .map(|(p, _)| p)
         .collect()
 }
 
 fn web_processes(pid: u32) -> usize {
-    webkit_children(pid)
-        .iter()
-        .filter(|n| n.starts_with("WebKitWebProces"))
-        .count()
+    webkit_pids(pid).len()
 }
 
 fn base(app: &App) -> String {
@@ -164,27 +178,6 @@ async fn a_window_reopened_within_the_keep_time_is_the_same_page() {
     // The page is the one the session already drives.
     assert!(!app.text("#server-status").await.is_empty());
     app.close().await;
-}
-
-/// Process ids of `pid`'s WebKit web processes.
-fn webkit_pids(pid: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut pids: Vec<u32> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|child| {
-            std::fs::read_to_string(format!("/proc/{child}/stat")).is_ok_and(|stat| {
-                stat.contains("(WebKitWebProces")
-                    && stat
-                        .rsplit_once(')')
-                        .and_then(|(_, rest)| rest.split(' ').nth(2)?.parse::<u32>().ok())
-                        == Some(pid)
-            })
-        })
-        .collect();
-    pids.sort_unstable();
-    pids
 }
 
 fn health(port: u16) -> u16 {
@@ -320,13 +313,7 @@ async fn twenty_close_and_reopen_cycles_leave_one_page_and_a_working_app() {
         .await;
     }
     assert_eq!(app.sandbox.app_pids(), vec![pid], "the same single PawKey");
-    assert_eq!(
-        webkit_children(pid)
-            .iter()
-            .filter(|n| n.starts_with("WebKitWebProces"))
-            .count(),
-        1
-    );
+    assert_eq!(web_processes(pid), 1);
     switch_to_new_page(&app).await;
     assert_eq!(app.text("#token").await, token);
     assert!(verifies(&app, &token));

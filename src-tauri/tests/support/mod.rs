@@ -1011,10 +1011,17 @@ pub mod x11 {
     };
     use x11rb::wrapper::ConnectionExt as _;
 
-    fn connect() -> (x11rb::rust_connection::RustConnection, Window) {
-        let (conn, screen) = x11rb::connect(None).expect("connect to the X display");
-        let root = conn.setup().roots[screen].root;
-        (conn, root)
+    /// One connection to the display for the whole test process: polling with a fresh
+    /// connection each time can use up the X server's clients while an app starts.
+    fn connect() -> (&'static x11rb::rust_connection::RustConnection, Window) {
+        static DISPLAY: std::sync::OnceLock<(x11rb::rust_connection::RustConnection, Window)> =
+            std::sync::OnceLock::new();
+        let (conn, root) = DISPLAY.get_or_init(|| {
+            let (conn, screen) = x11rb::connect(None).expect("connect to the X display");
+            let root = conn.setup().roots[screen].root;
+            (conn, root)
+        });
+        (conn, *root)
     }
 
     fn atom(conn: &impl Connection, name: &str) -> u32 {
@@ -1054,7 +1061,7 @@ pub mod x11 {
             .expect("tree");
         tree.children
             .into_iter()
-            .filter(|w| title(&conn, *w).as_deref() == Some(name))
+            .filter(|w| title(conn, *w).as_deref() == Some(name))
             .collect()
     }
 
@@ -1112,10 +1119,11 @@ pub mod x11 {
         conn.sync().expect("sync");
     }
 
-    /// Whether `window` shows a drawn page rather than an empty frame: its top 160 rows
-    /// (the header and first card: text, buttons) hold at least 16 distinct colours. Read
+    /// Whether `window` shows a drawn page rather than an empty frame: its top-left 300×60
+    /// pixels (the logo and the "PawKey" heading) hold at least 16 distinct colours. Read
     /// from the screen (the root window), as a person sees it: the webview draws into a
-    /// child window of another depth, which a read of the frame itself would not show.
+    /// child window of another depth, which a read of the frame itself would not show. The
+    /// area is small so that polling it does not slow the X server the page draws through.
     pub fn painted(window: Window) -> bool {
         use x11rb::protocol::xproto::ImageFormat;
         let (conn, root) = connect();
@@ -1129,14 +1137,14 @@ pub mod x11 {
         else {
             return false;
         };
-        let rows = g.height.min(160);
+        let (width, rows) = (g.width.min(300), g.height.min(60));
         let Some(image) = conn
             .get_image(
                 ImageFormat::Z_PIXMAP,
                 root,
                 at.dst_x,
                 at.dst_y,
-                g.width,
+                width,
                 rows,
                 !0,
             )
@@ -1158,8 +1166,8 @@ pub mod x11 {
     /// Sends WM_DELETE_WINDOW, as a window manager does when the user clicks the close button.
     pub fn request_close(window: Window) {
         let (conn, _) = connect();
-        let protocols = atom(&conn, "WM_PROTOCOLS");
-        let delete = atom(&conn, "WM_DELETE_WINDOW");
+        let protocols = atom(conn, "WM_PROTOCOLS");
+        let delete = atom(conn, "WM_DELETE_WINDOW");
         let event = ClientMessageEvent::new(
             32,
             window,
