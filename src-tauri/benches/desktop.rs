@@ -66,25 +66,35 @@ mod bench {
         all
     }
 
-    fn memory(pid: u32) -> Memory {
-        let mut total = Memory { rss: 0, pss: 0 };
-        for p in family(pid) {
-            let Ok(text) = std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")) else {
-                continue;
+    /// One process's RSS and PSS (`/proc/PID/smaps_rollup`).
+    fn memory_of(pid: u32) -> Memory {
+        let mut m = Memory { rss: 0, pss: 0 };
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
+            return m;
+        };
+        for line in text.lines() {
+            let kib = |prefix: &str| {
+                line.strip_prefix(prefix)
+                    .and_then(|r| r.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
             };
-            for line in text.lines() {
-                let kib = |prefix: &str| {
-                    line.strip_prefix(prefix)
-                        .and_then(|r| r.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-                };
-                if let Some(v) = kib("Rss:") {
-                    total.rss += v;
-                } else if let Some(v) = kib("Pss:") {
-                    total.pss += v;
-                }
+            if let Some(v) = kib("Rss:") {
+                m.rss += v;
+            } else if let Some(v) = kib("Pss:") {
+                m.pss += v;
             }
         }
-        total
+        m
+    }
+
+    /// `pid` and everything under it, together.
+    fn memory(pid: u32) -> Memory {
+        family(pid)
+            .into_iter()
+            .map(memory_of)
+            .fold(Memory { rss: 0, pss: 0 }, |a, b| Memory {
+                rss: a.rss + b.rss,
+                pss: a.pss + b.pss,
+            })
     }
 
     fn web_processes(pid: u32) -> usize {
@@ -158,6 +168,20 @@ mod bench {
         fn ms(&mut self, name: &'static str, d: Duration) {
             self.add(name, d.as_secs_f64() * 1000.0);
         }
+        /// Records the family's memory and prints each process's PSS (to stderr), so the
+        /// figures say which process holds what.
+        fn mem_of(&mut self, rss: &'static str, pss: &'static str, pid: u32) {
+            let parts: Vec<String> = family(pid)
+                .into_iter()
+                .filter_map(|p| {
+                    let name = std::fs::read_to_string(format!("/proc/{p}/comm")).ok()?;
+                    let pss = memory_of(p).pss;
+                    Some(format!("{} {:.0} MiB", name.trim(), pss as f64 / 1024.0))
+                })
+                .collect();
+            eprintln!("{pss}: {}", parts.join(", "));
+            self.mem(rss, pss, memory(pid));
+        }
         fn mem(&mut self, rss: &'static str, pss: &'static str, m: Memory) {
             self.add(rss, m.rss as f64 / 1024.0);
             self.add(pss, m.pss as f64 / 1024.0);
@@ -188,7 +212,7 @@ mod bench {
             until(&app, "server", t0, limit, || health_ok(app.sandbox.port));
             std::thread::sleep(Duration::from_secs(3));
             let pid = app.pid();
-            figures.mem("open: RSS (MiB)", "open: PSS (MiB)", memory(pid));
+            figures.mem_of("open: RSS (MiB)", "open: PSS (MiB)", pid);
 
             let tray = app.tray.as_ref().expect("tray");
             let open = tray.prepare("Open PawKey");
@@ -197,10 +221,10 @@ mod bench {
                 !x11::is_viewable(window)
             });
             std::thread::sleep(Duration::from_secs(5));
-            figures.mem(
+            figures.mem_of(
                 "closed 5 s (page kept): RSS (MiB)",
                 "closed 5 s (page kept): PSS (MiB)",
-                memory(pid),
+                pid,
             );
             let t = Instant::now();
             open.click().expect("open");
@@ -216,10 +240,10 @@ mod bench {
             });
             std::thread::sleep(long_wait());
             assert_eq!(web_processes(pid), 0, "the page is dropped after 60 s");
-            figures.mem(
+            figures.mem_of(
                 "closed 70 s (page dropped): RSS (MiB)",
                 "closed 70 s (page dropped): PSS (MiB)",
-                memory(pid),
+                pid,
             );
 
             let copy = tray.prepare("Copy new session token");
@@ -293,10 +317,10 @@ mod bench {
             figures.ms("`pawkey --hidden` → server answering (ms)", answered);
             std::thread::sleep(Duration::from_secs(2));
             assert!(shown_window().is_none());
-            figures.mem(
+            figures.mem_of(
                 "started hidden: RSS (MiB)",
                 "started hidden: PSS (MiB)",
-                memory(app.pid()),
+                app.pid(),
             );
         }
     }
