@@ -3,6 +3,7 @@
 //! StatusNotifierWatcher from the test kit, whose menu clicks go over D-Bus as a desktop's
 //! do). Each figure is taken once per run, over `PAWKEY_BENCH_RUNS` runs (default 5), and
 //! reported as min / median / max; the table goes to stdout and `target/bench-desktop.md`.
+//! `PAWKEY_BENCH_CYCLES` (20) and `PAWKEY_BENCH_LONG_WAIT` (70 s) shorten or lengthen a run.
 //!
 //! Memory is the sum over PawKey's process and every process under it (WebKit's web and
 //! network processes), from `/proc/PID/smaps_rollup`: RSS counts shared libraries in full
@@ -148,6 +149,14 @@ mod bench {
         s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
     }
 
+    /// Open/close cycles for the growth figure (`PAWKEY_BENCH_CYCLES`, default 20).
+    fn cycles() -> usize {
+        std::env::var("PAWKEY_BENCH_CYCLES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20)
+    }
+
     /// Seconds to wait in the tray before the "70 s after closing" figure.
     fn long_wait() -> Duration {
         Duration::from_secs(
@@ -156,6 +165,19 @@ mod bench {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(70),
         )
+    }
+
+    /// Prints each process's PSS under `pid` (to stderr).
+    fn print_split(what: &str, pid: u32) {
+        let parts: Vec<String> = family(pid)
+            .into_iter()
+            .filter_map(|p| {
+                let name = std::fs::read_to_string(format!("/proc/{p}/comm")).ok()?;
+                let pss = memory_of(p).pss;
+                Some(format!("{} {:.1} MiB", name.trim(), pss as f64 / 1024.0))
+            })
+            .collect();
+        eprintln!("{what}: {}", parts.join(", "));
     }
 
     #[derive(Default)]
@@ -171,15 +193,7 @@ mod bench {
         /// Records the family's memory and prints each process's PSS (to stderr), so the
         /// figures say which process holds what.
         fn mem_of(&mut self, rss: &'static str, pss: &'static str, pid: u32) {
-            let parts: Vec<String> = family(pid)
-                .into_iter()
-                .filter_map(|p| {
-                    let name = std::fs::read_to_string(format!("/proc/{p}/comm")).ok()?;
-                    let pss = memory_of(p).pss;
-                    Some(format!("{} {:.0} MiB", name.trim(), pss as f64 / 1024.0))
-                })
-                .collect();
-            eprintln!("{pss}: {}", parts.join(", "));
+            print_split(pss, pid);
             self.mem(rss, pss, memory(pid));
         }
         fn mem(&mut self, rss: &'static str, pss: &'static str, m: Memory) {
@@ -289,7 +303,8 @@ mod bench {
             close_and_drop();
             std::thread::sleep(Duration::from_secs(2));
             let first = memory(pid);
-            for _ in 0..20 {
+            print_split("before the cycles", pid);
+            for _ in 0..cycles() {
                 open.click().expect("open");
                 until(&app, "reopened", Instant::now(), limit, || {
                     shown_window().is_some_and(x11::painted)
@@ -298,6 +313,7 @@ mod bench {
             }
             std::thread::sleep(Duration::from_secs(2));
             let after = memory(pid);
+            print_split("after the cycles", pid);
             figures.mem(
                 "in the tray, before 20 cycles: RSS (MiB)",
                 "in the tray, before 20 cycles: PSS (MiB)",
