@@ -51,6 +51,19 @@ fn bare_pawkeyd_prints_its_help_to_stderr_and_exits_2() {
 }
 
 #[test]
+fn hidden_belongs_to_the_desktop_app_and_is_refused_with_a_subcommand() {
+    let p = Pawkeyd::new();
+    let run = p.run(&["--hidden", "status"], None);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.stdout, "", "{run:?}");
+    assert!(
+        run.stderr
+            .contains("--hidden starts the desktop app in the tray"),
+        "{run:?}"
+    );
+}
+
+#[test]
 fn help_lists_choices_defaults_variables_and_exit_codes() {
     let p = Pawkeyd::new();
     let help = p.ok(&["--help"]);
