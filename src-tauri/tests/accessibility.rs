@@ -36,15 +36,11 @@ const MASTER: &str = "6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
 /// The window's states: after start, with a token, an access-request card, the settings
 /// with an error, and the rotate dialog open.
 async fn check_window(theme: Theme) {
-    let app = App::launch(Options {
+    let app = App::launch_ready(Options {
         env: theme.env(),
         ..Options::default()
     })
     .await;
-    app.wait_for_attr("#server-status", "data-state", "listening")
-        .await;
-    app.wait_for_attr("#master-status", "data-state", "ok")
-        .await;
     let mut problems = Problems::default();
     problems.check(&app.client, theme, "after start").await;
 
@@ -163,6 +159,24 @@ impl Drop for Browser {
     }
 }
 
+/// Decides the request whose code the landing page shows (`verdict`: "approve" or "deny")
+/// through the API, as the person at PawKey would.
+async fn decide_shown_code(client: &Client, base: &str, verdict: &str) {
+    let code = client
+        .find(Locator::Css("#user-code"))
+        .await
+        .expect("the code")
+        .text()
+        .await
+        .expect("its text");
+    let answer = curl(
+        "POST",
+        &format!("{base}/api/auth/requests/{code}/{verdict}"),
+        Some(MASTER),
+    );
+    assert_eq!(answer.status, 200, "{verdict}: {}", answer.body);
+}
+
 /// The landing page's states: logged out (master login unfolded), waiting for approval,
 /// denied, and logged in.
 async fn check_landing_page(theme: Theme) {
@@ -191,37 +205,13 @@ async fn check_landing_page(theme: Theme) {
     browser.wait_for_text("#user-code").await;
     problems.check(client, theme, "landing: waiting").await;
 
-    let code = client
-        .find(Locator::Css("#user-code"))
-        .await
-        .expect("the code")
-        .text()
-        .await
-        .expect("its text");
-    let denied = curl(
-        "POST",
-        &format!("{base}/api/auth/requests/{code}/deny"),
-        Some(MASTER),
-    );
-    assert_eq!(denied.status, 200, "{}", denied.body);
+    decide_shown_code(client, &base, "deny").await;
     browser.wait_for_text("#request-message").await;
     problems.check(client, theme, "landing: denied").await;
 
     browser.click("#ask-again").await;
     browser.wait_for_text("#user-code").await;
-    let code = client
-        .find(Locator::Css("#user-code"))
-        .await
-        .expect("the code")
-        .text()
-        .await
-        .expect("its text");
-    let approved = curl(
-        "POST",
-        &format!("{base}/api/auth/requests/{code}/approve"),
-        Some(MASTER),
-    );
-    assert_eq!(approved.status, 200, "{}", approved.body);
+    decide_shown_code(client, &base, "approve").await;
     browser.wait_for_text("#logout").await;
     problems.check(client, theme, "landing: logged in").await;
 

@@ -47,16 +47,11 @@ async fn focused(app: &App) -> String {
 }
 
 async fn launch(clear_seconds: u32) -> App {
-    let app = App::launch(Options {
+    App::launch_ready(Options {
         clipboard_clear_seconds: Some(clear_seconds),
         ..Options::default()
     })
-    .await;
-    app.wait_for_attr("#server-status", "data-state", "listening")
-        .await;
-    app.wait_for_attr("#master-status", "data-state", "ok")
-        .await;
-    app
+    .await
 }
 
 /// Waits until the live region `id` (visually hidden, so read as textContent) says

@@ -442,6 +442,16 @@ impl App {
         app
     }
 
+    /// Launches PawKey and waits until its server listens and its master token is usable.
+    pub async fn launch_ready(options: Options) -> App {
+        let app = App::launch(options).await;
+        app.wait_for_attr("#server-status", "data-state", "listening")
+            .await;
+        app.wait_for_attr("#master-status", "data-state", "ok")
+            .await;
+        app
+    }
+
     /// The app's own log (stdout and stderr through tauri-driver).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.sandbox.log_file()).unwrap_or_default()
