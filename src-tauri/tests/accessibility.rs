@@ -16,21 +16,18 @@ mod axe;
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axe::{Problems, Theme, run};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use pawkey_core::config::Config;
 use pawkey_core::secret::MasterToken;
 use pawkey_core::state::AppState;
 use pawkey_core::store::MemoryStore;
-use serde_json::json;
-use support::{App, Options, curl, curl_with, free_port};
+use support::{App, Options, curl, curl_with};
 
-const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
 const MASTER: &str = "6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
 
 /// The window's states: after start, with a token, an access-request card, the settings
@@ -91,41 +88,7 @@ struct Browser {
 
 impl Browser {
     async fn start(theme: Theme) -> Browser {
-        assert!(
-            PathBuf::from(MINIBROWSER).exists(),
-            "{MINIBROWSER} is missing: apt-get install webkit2gtk-driver (it ships MiniBrowser)"
-        );
-        let port = free_port();
-        // MiniBrowser inherits the driver's environment, GTK_THEME included.
-        let driver = Command::new("WebKitWebDriver")
-            .arg(format!("--port={port}"))
-            .envs(theme.env())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run WebKitWebDriver (apt-get install webkit2gtk-driver)");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "WebKitWebDriver did not listen");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), json!("MiniBrowser"));
-        caps.insert(
-            "webkitgtk:browserOptions".into(),
-            json!({ "binary": MINIBROWSER, "args": ["--automation"] }),
-        );
-        let mut builder =
-            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-        builder.capabilities(caps);
-        let client = tokio::time::timeout(
-            Duration::from_secs(15),
-            builder.connect(&format!("http://127.0.0.1:{port}")),
-        )
-        .await
-        .expect("a MiniBrowser session within 15 s")
-        .expect("a MiniBrowser session");
+        let (driver, client) = support::minibrowser(&theme.env()).await;
         Browser { client, driver }
     }
 

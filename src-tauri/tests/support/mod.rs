@@ -855,6 +855,48 @@ async fn connect(
     }
 }
 
+/// WebKitGTK's MiniBrowser, the plain browser the landing-page tests drive.
+pub const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
+/// Starts WebKitWebDriver (with `env` added to its environment, which MiniBrowser inherits)
+/// and opens a MiniBrowser session through it; returns the driver process and the session.
+pub async fn minibrowser(env: &[(String, String)]) -> (Child, Client) {
+    assert!(
+        Path::new(MINIBROWSER).exists(),
+        "{MINIBROWSER} is missing: apt-get install webkit2gtk-driver (it ships MiniBrowser)"
+    );
+    let port = free_port();
+    let driver = Command::new("WebKitWebDriver")
+        .arg(format!("--port={port}"))
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run WebKitWebDriver (apt-get install webkit2gtk-driver)");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "WebKitWebDriver did not listen");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("MiniBrowser"));
+    caps.insert(
+        "webkitgtk:browserOptions".into(),
+        json!({ "binary": MINIBROWSER, "args": ["--automation"] }),
+    );
+    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+    builder.capabilities(caps);
+    let client = tokio::time::timeout(
+        Duration::from_secs(15),
+        builder.connect(&format!("http://127.0.0.1:{port}")),
+    )
+    .await
+    .expect("a MiniBrowser session within 15 s")
+    .expect("a MiniBrowser session");
+    (driver, client)
+}
+
 /// An HTTP answer from curl.
 pub struct Http {
     pub status: u16,
