@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "pending_requests",
     "approve_request",
     "deny_request",
+    "deny_all_requests",
     "open_logs",
     "window_memory",
     "remember_ttl",

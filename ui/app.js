@@ -24,7 +24,7 @@ const ui = {
   revealTimer: null,
   minting: false,
   ttlChosen: false,    // the user picked a lifetime; until then it follows the default
-  requestDeadlines: new Map(), // user_code -> Unix seconds when the request expires
+  requestDeadlines: new Map(), // request number -> Unix seconds when the request expires
 };
 
 // ---------- formatting ----------
@@ -684,15 +684,19 @@ async function usePort(event) {
 // ---------- access requests ----------
 
 // Card for one waiting request. Every text the requester chose goes in with textContent.
+// The card never shows the request's code: the person types the code the browser shows,
+// so a request another program opened (same label, same origin) cannot be allowed by a
+// person who only looks at their own browser. Allow stays off until a whole code is typed.
 function requestCard(p) {
+  const key = String(p.number);
   const card = document.createElement("article");
   card.className = "request";
-  card.dataset.code = p.user_code;
-  card.setAttribute("aria-label", `Access request ${p.user_code}`);
+  card.dataset.number = key;
+  card.setAttribute("aria-label", `Access request #${key}`);
 
-  const code = document.createElement("p");
-  code.className = "request-code";
-  code.textContent = p.user_code;
+  const title = document.createElement("p");
+  title.className = "request-number";
+  title.textContent = `Request #${key}`;
   const left = document.createElement("p");
   left.className = "request-left";
   left.setAttribute("aria-live", "off");
@@ -700,7 +704,7 @@ function requestCard(p) {
   const facts = document.createElement("dl");
   facts.className = "request-facts";
   for (const [name, value, cls] of [
-    ["Client", p.client || "(no label given)", "request-client"],
+    ["Says it is", p.client || "(no label given)", "request-client"],
     ["Origin", p.origin || "(none: not from a web page)", "request-origin"],
     ["Address", p.peer, "request-peer"],
   ]) {
@@ -711,11 +715,36 @@ function requestCard(p) {
     dd.textContent = value;
     facts.append(dt, dd);
   }
+  const claimed = document.createElement("p");
+  claimed.className = "request-claimed hint";
+  claimed.textContent = "Label and origin are what the requester says about itself: any program on this computer can claim them.";
+
+  const codeId = `request-code-${key}`;
+  const codeRow = document.createElement("div");
+  codeRow.className = "request-code-row";
+  const codeLabel = document.createElement("label");
+  codeLabel.htmlFor = codeId;
+  codeLabel.textContent = "Code your browser shows";
+  const code = document.createElement("input");
+  code.id = codeId;
+  code.className = "request-code-input";
+  code.type = "text";
+  code.autocomplete = "off";
+  code.spellcheck = false;
+  code.maxLength = 12;
+  code.placeholder = "XXXX-XXXX";
+  code.setAttribute("autocapitalize", "characters");
+  code.setAttribute("aria-describedby", `${codeId}-hint`);
+  const codeHint = document.createElement("span");
+  codeHint.id = `${codeId}-hint`;
+  codeHint.className = "hint";
+  codeHint.textContent = "No browser of yours shows a code? Deny it.";
+  codeRow.append(codeLabel, code, codeHint);
 
   const actions = document.createElement("div");
   actions.className = "request-actions";
   const label = document.createElement("label");
-  const selectId = `request-ttl-${p.user_code}`;
+  const selectId = `request-ttl-${key}`;
   label.htmlFor = selectId;
   label.textContent = "Valid for";
   const select = document.createElement("select");
@@ -737,63 +766,108 @@ function requestCard(p) {
   allow.type = "button";
   allow.className = "allow primary";
   allow.textContent = "Allow";
+  allow.disabled = true;
   actions.append(label, select, deny, allow);
 
   const error = document.createElement("p");
   error.className = "field-error request-error";
+  error.id = `${codeId}-error`;
+  code.setAttribute("aria-errormessage", error.id);
 
-  allow.addEventListener("click", () => decide(card, "approve_request", { code: p.user_code, ttlHours: Number(select.value) }));
-  deny.addEventListener("click", () => decide(card, "deny_request", { code: p.user_code }));
-  card.append(code, left, facts, actions, error);
+  const typedCode = () => code.value.replace(/[^0-9a-z]/gi, "");
+  const syncAllow = () => {
+    allow.disabled = typedCode().length !== 8 || card.classList.contains("expired");
+  };
+  code.addEventListener("input", () => {
+    code.removeAttribute("aria-invalid");
+    syncAllow();
+  });
+  const approve = () => {
+    if (allow.disabled) return;
+    decide(card, "approve_request", { number: p.number, code: code.value, ttlHours: Number(select.value) });
+  };
+  code.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      approve();
+    }
+  });
+  allow.addEventListener("click", approve);
+  deny.addEventListener("click", () => decide(card, "deny_request", { number: p.number }));
+  card.append(title, left, facts, claimed, codeRow, actions, error);
   return card;
 }
 
 async function decide(card, command, args) {
-  const buttons = card.querySelectorAll("button");
-  // Disabling the focused button drops the focus; renderRequests moves it on from here.
+  const controls = card.querySelectorAll("button, input, select");
+  // Disabling the focused control drops the focus; renderRequests moves it on from here.
   if (card.contains(document.activeElement)) card.dataset.focused = "true";
-  for (const b of buttons) b.disabled = true;
+  for (const c of controls) c.disabled = true;
   card.querySelector(".request-error").textContent = "";
   try {
     await invoke(command, args);
     // The requests-changed event that follows removes the card.
   } catch (e) {
     showError(card.querySelector(".request-error"), errorMessage(e));
-    for (const b of buttons) b.disabled = false;
-    if (card.dataset.focused === "true") card.querySelector(".allow").focus();
+    for (const c of controls) c.disabled = false;
+    const code = card.querySelector(".request-code-input");
+    card.querySelector(".allow").disabled = true;
+    code.setAttribute("aria-invalid", "true");
+    // Back to the code, never to Allow: a stray Enter there only re-checks the code.
+    if (card.dataset.focused === "true") {
+      code.focus();
+      code.select();
+    }
     delete card.dataset.focused;
   }
 }
 
-// Adds new cards, drops decided or expired ones, and keeps a card's chosen lifetime.
+async function denyAll() {
+  const button = $("deny-all");
+  button.disabled = true;
+  $("requests-error").textContent = "";
+  try {
+    const count = await invoke("deny_all_requests");
+    announce(`Denied ${count} access request${count === 1 ? "" : "s"}.`);
+  } catch (e) {
+    showError($("requests-error"), `Not denied: ${errorMessage(e)}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// Adds new cards, drops decided or expired ones, and keeps what was typed on a card.
 function renderRequests(view) {
   const list = $("request-list");
-  const waiting = new Set(view.requests.map((p) => p.user_code));
-  // A decided card goes away under the keyboard focus: focus then moves to the next card
-  // (or the one before), or to "New session" when none is left.
+  const waiting = new Set(view.requests.map((p) => String(p.number)));
+  // A decided card goes away under the keyboard focus: focus then moves to the next card's
+  // code field (or the one before), or to the section's title when none is left — never to
+  // an Allow button, where a stray Enter or Space would act.
   let focusAfter = null;
   const cards = [...list.children];
   cards.forEach((card, i) => {
-    if (waiting.has(card.dataset.code)) return;
+    if (waiting.has(card.dataset.number)) return;
     if (card.contains(document.activeElement) || card.dataset.focused === "true") {
-      const rest = cards.filter((c) => waiting.has(c.dataset.code));
+      const rest = cards.filter((c) => waiting.has(c.dataset.number));
       focusAfter = rest.find((c) => cards.indexOf(c) > i) || rest[rest.length - 1] || null;
-      if (!focusAfter) focusAfter = $("new-session");
+      if (!focusAfter) focusAfter = $("mint-title");
     }
-    ui.requestDeadlines.delete(card.dataset.code);
+    ui.requestDeadlines.delete(card.dataset.number);
     card.remove();
   });
   for (const p of view.requests) {
-    ui.requestDeadlines.set(p.user_code, now() + p.expires_in);
-    if (!list.querySelector(`[data-code="${CSS.escape(p.user_code)}"]`)) {
+    const key = String(p.number);
+    ui.requestDeadlines.set(key, now() + p.expires_in);
+    if (!list.querySelector(`[data-number="${CSS.escape(key)}"]`)) {
       list.append(requestCard(p));
-      announce(`Access request ${p.user_code} from ${p.client || p.origin || p.peer}: allow or deny it in the Access requests section.`);
+      announce(`Access request #${key} from ${p.origin || p.peer}: type the code your browser shows to allow it, or deny it, in the Access requests section.`);
     }
   }
   $("requests").hidden = view.requests.length === 0;
+  $("deny-all").hidden = view.requests.length < 2;
   tickRequests();
   if (focusAfter) {
-    const target = focusAfter.classList.contains("request") ? focusAfter.querySelector(".allow") : focusAfter;
+    const target = focusAfter.classList.contains("request") ? focusAfter.querySelector(".request-code-input") : focusAfter;
     if (target.disabled) $("mint-title").focus();
     else target.focus();
   }
@@ -801,12 +875,13 @@ function renderRequests(view) {
 
 function tickRequests() {
   for (const card of $("request-list").children) {
-    const left = (ui.requestDeadlines.get(card.dataset.code) || 0) - now();
+    const left = (ui.requestDeadlines.get(card.dataset.number) || 0) - now();
     const text = card.querySelector(".request-left");
     text.classList.toggle("expired", left <= 0);
+    card.classList.toggle("expired", left <= 0);
     if (left <= 0) {
       text.textContent = "expired — the page must ask again";
-      for (const b of card.querySelectorAll("button")) b.disabled = true;
+      for (const c of card.querySelectorAll("button, input, select")) c.disabled = true;
     } else {
       text.textContent = `${Math.floor(left / 60)}:${pad2(left % 60)} left`;
     }
@@ -831,6 +906,9 @@ function onKey(event) {
     // as a password, cleared after the timeout).
     event.preventDefault();
     copyCurrent();
+  } else if (key === "c" && !event.shiftKey && document.activeElement === $("master-value")) {
+    event.preventDefault();
+    if (ui.revealTimer) copyMaster();
   } else if (key === "n" && !event.shiftKey) {
     event.preventDefault();
     newSession();
@@ -858,6 +936,19 @@ async function start() {
   });
   $("reveal-master").addEventListener("click", toggleReveal);
   $("copy-master").addEventListener("click", copyMaster);
+  $("deny-all").addEventListener("click", denyAll);
+  // A secret leaves the window only through the marked, cleared copy (the Copy buttons,
+  // Ctrl+C on the field): the fields hold no selectable text (style.css), and a native
+  // copy or context menu that would reach one is stopped here.
+  for (const id of ["token", "master-value"]) {
+    $(id).addEventListener("contextmenu", (event) => event.preventDefault());
+  }
+  document.addEventListener("copy", (event) => {
+    const selection = document.getSelection();
+    if (!selection || selection.rangeCount === 0) return;
+    const range = selection.getRangeAt(0);
+    if (["token", "master-value"].some((id) => range.intersectsNode($(id)))) event.preventDefault();
+  });
   $("rotate-master").addEventListener("click", openRotateDialog);
   $("rotate-cancel").addEventListener("click", () => $("rotate-dialog").close());
   // Escape closes the dialog too (the browser's own); either way focus goes back to the

@@ -1,6 +1,7 @@
-// Enhances the landing page. Request access: POST /api/auth/request, show the code, poll
-// every `interval` seconds until a person approves it in PawKey (the approving poll sets
-// the HttpOnly cookie) or denies it, or it expires. Or log in with the master token (sent
+// Enhances the landing page. Request access: POST /api/auth/request, show the code (the
+// person types it into PawKey to allow this request), collect with POST every `interval`
+// seconds until a person approves it (the answer that hands out the token sets the
+// HttpOnly cookie) or denies it, or it expires. Or log in with the master token (sent
 // once, as JSON, to /api/auth/login). Log out. No token is stored by this script.
 "use strict";
 
@@ -31,7 +32,8 @@ async function requestAccess() {
     });
     const body = await res.json().catch(() => ({}));
     if (res.status !== 202) {
-      ended(`PawKey did not take the request: ${body.detail || `HTTP ${res.status}`}. Ask again in a moment.`);
+      // A refusal says what is going on and what to do (429: requests already waiting).
+      ended(body.detail ? `PawKey did not take the request: ${body.detail}` : `PawKey did not take the request (HTTP ${res.status}). Ask again in a moment.`);
       return;
     }
     opened = body;
@@ -44,6 +46,7 @@ async function requestAccess() {
 
   $("user-code").textContent = opened.user_code;
   $("code-inline").textContent = opened.user_code;
+  $("request-number").textContent = `request #${opened.number}`;
   show("request-waiting");
   const deadline = Date.now() + opened.expires_in * 1000;
   const countdown = () => {
@@ -67,7 +70,7 @@ async function poll(opened, deadline) {
     await sleep(interval);
     let res;
     try {
-      res = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+      res = await fetch(url, { method: "POST", credentials: "same-origin", cache: "no-store" });
     } catch (e) {
       if (Date.now() > deadline) {
         ended("Could not reach PawKey while waiting. Is it still running? Start it, then ask again.");
@@ -85,7 +88,7 @@ async function poll(opened, deadline) {
     if (res.status === 403) {
       ended("The request was denied in PawKey. If that was a mistake, ask again and allow the new code.");
     } else if (res.status === 410 || res.status === 404) {
-      ended("The request expired before anyone approved it. Ask again, then approve the code in PawKey within two minutes.");
+      ended("The request expired before anyone approved it. Ask again, then type the code into PawKey within two minutes.");
     } else {
       ended(`Waiting stopped: ${body.detail || `HTTP ${res.status}`}. Ask again in a moment.`);
     }

@@ -228,34 +228,55 @@ impl Running {
         Ok(answer.json::<List>(self.addr)?.requests)
     }
 
-    /// Approves (with an optional shorter lifetime) or denies the request with `code`;
-    /// returns the server's answer.
-    pub fn decide(
+    /// Approves the request whose code the person typed (with an optional shorter
+    /// lifetime); returns the server's answer.
+    pub fn approve(
         &self,
         master: &MasterToken,
         code: &str,
-        approve: bool,
         ttl_hours: Option<i64>,
     ) -> Result<serde_json::Value, ClientError> {
-        let code: String = code
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .collect();
-        let path = format!(
-            "/api/auth/requests/{code}/{}",
-            if approve { "approve" } else { "deny" }
-        );
         let body = ttl_hours.map(|h| serde_json::json!({ "ttl_hours": h }).to_string());
+        self.post_json(
+            master,
+            &format!("/api/auth/requests/{}/approve", path_safe(code)),
+            body.as_deref(),
+        )
+    }
+
+    /// Denies the request `which` (its number or code), or every waiting one (`None`);
+    /// returns the server's answer.
+    pub fn deny(
+        &self,
+        master: &MasterToken,
+        which: Option<&str>,
+    ) -> Result<serde_json::Value, ClientError> {
+        let path = match which {
+            Some(w) => format!("/api/auth/requests/{}/deny", path_safe(w)),
+            None => "/api/auth/requests/deny-all".to_owned(),
+        };
+        self.post_json(master, &path, None)
+    }
+
+    fn post_json(
+        &self,
+        master: &MasterToken,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<serde_json::Value, ClientError> {
         let answer = self
-            .send(
-                "POST",
-                &path,
-                Some(master),
-                body.as_deref().map(str::as_bytes),
-            )?
+            .send("POST", path, Some(master), body.map(str::as_bytes))?
             .ok()?;
         answer.json(self.addr)
     }
+}
+
+/// What a person typed as a code or number, kept to what a path segment may hold.
+fn path_safe(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
 }
 
 /// Status and body of an HTTP/1.1 answer read to the end (`Connection: close`).

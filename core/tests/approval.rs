@@ -1,5 +1,6 @@
 //! The access-request flow over real HTTP: a browser asks without the master, a person
-//! approves (or denies) with the master, the browser collects its token once.
+//! approves with the master and the code the browser shows (or denies), the browser
+//! collects its token once — and a flood from another local program cannot stop it.
 
 mod common;
 
@@ -9,13 +10,21 @@ use common::*;
 use pawkey_core::approval::Approvals;
 use serde_json::{Value, json};
 
-/// A book with roomy per-client limits, so tests can open many requests from loopback.
+/// A book with a roomy share per address, so tests can open many requests from loopback.
 fn roomy(lifetime: Duration) -> Approvals {
-    Approvals::new(lifetime, 1_000, Duration::from_millis(1))
+    Approvals::new(lifetime, 64)
 }
 
 async fn open(server: &TestServer, body: Option<Value>) -> JsonResponse {
-    let req = client().post(server.url("/api/auth/request"));
+    open_from(&client(), server, body).await
+}
+
+async fn open_from(
+    http: &reqwest::Client,
+    server: &TestServer,
+    body: Option<Value>,
+) -> JsonResponse {
+    let req = http.post(server.url("/api/auth/request"));
     let req = match body {
         Some(b) => req.json(&b),
         None => req,
@@ -23,8 +32,29 @@ async fn open(server: &TestServer, body: Option<Value>) -> JsonResponse {
     send(req).await
 }
 
+/// A client whose connections come from `source` (any 127.x.y.z is this machine).
+fn client_from(source: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .local_address(source.parse::<std::net::IpAddr>().unwrap())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
 async fn poll(server: &TestServer, id: &str) -> JsonResponse {
-    send(client().get(server.url(&format!("/api/auth/request/{id}")))).await
+    send(client().post(server.url(&format!("/api/auth/request/{id}")))).await
+}
+
+async fn pending(server: &TestServer) -> Vec<Value> {
+    let res = send(
+        client()
+            .get(server.url("/api/auth/requests"))
+            .bearer_auth(MASTER),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json()["requests"].as_array().unwrap().clone()
 }
 
 async fn decide(server: &TestServer, code: &str, what: &str, auth: Option<&str>) -> JsonResponse {
@@ -69,7 +99,10 @@ async fn request_approve_poll_then_the_token_verifies_once() {
     assert_eq!(res.status, 200);
     let list = res.json()["requests"].as_array().unwrap().clone();
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0]["user_code"], code.as_str());
+    // By its number; the code is never listed (the person reads it off the browser).
+    assert_eq!(list[0]["number"], opened["number"]);
+    assert!(!res.text.contains(&code), "{}", res.text);
+    assert!(list[0].get("user_code").is_none());
     assert_eq!(list[0]["client"], "PocketPaw dashboard");
     assert_eq!(list[0]["peer"], "127.0.0.1");
     assert_eq!(list[0]["ttl_hours"], 8);
@@ -92,8 +125,21 @@ async fn request_approve_poll_then_the_token_verifies_once() {
         res.text
     );
 
+    // A safe method neither delivers nor uses up the token.
+    for method in [reqwest::Method::HEAD, reqwest::Method::GET] {
+        let res = client()
+            .request(
+                method.clone(),
+                server.url(&format!("/api/auth/request/{id}")),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{method}");
+        assert!(res.headers().get("set-cookie").is_none(), "{method}");
+    }
     let res = client()
-        .get(server.url(&format!("/api/v1/auth/request/{id}")))
+        .post(server.url(&format!("/api/v1/auth/request/{id}")))
         .send()
         .await
         .unwrap();
@@ -171,13 +217,9 @@ async fn an_unanswered_request_expires_410() {
 }
 
 #[tokio::test]
-async fn sixteen_wait_at_most_and_the_seventeenth_gets_429_with_retry_after() {
-    let server = TestServer::builder()
-        .lenient_limiter()
-        .approvals(roomy(Duration::from_secs(120)))
-        .start()
-        .await;
-    for n in 0..16 {
+async fn one_address_has_four_waiting_and_a_denial_gives_the_place_back() {
+    let server = TestServer::start().await;
+    for n in 0..4 {
         let res = open(&server, None).await;
         assert_eq!(res.status, 202, "request {n}: {}", res.text);
     }
@@ -185,23 +227,128 @@ async fn sixteen_wait_at_most_and_the_seventeenth_gets_429_with_retry_after() {
     assert_eq!(res.status, 429, "{}", res.text);
     let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=120).contains(&retry), "{retry}");
+    // The refused browser is told what is going on and what to do.
+    let detail = res.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("another program"), "{detail}");
+    assert!(detail.contains("typing the code"), "{detail}");
+    // Denying one frees its place at once.
+    let first = pending(&server).await[0]["number"].to_string();
+    assert_eq!(
+        decide(&server, &first, "deny", Some(MASTER)).await.status,
+        200
+    );
+    assert_eq!(open(&server, None).await.status, 202);
     server.shutdown().await;
 }
 
 #[tokio::test]
-async fn a_flooding_client_gets_429_but_a_handful_a_minute_never_does() {
-    // The default book: a handful at once is fine...
+async fn a_flood_from_one_loopback_address_cannot_stop_a_browser_on_another() {
     let server = TestServer::start().await;
-    for n in 0..5 {
-        let res = open(&server, None).await;
-        assert_eq!(res.status, 202, "request {n}: {}", res.text);
-    }
-    // ...a flood is not.
-    let mut statuses = Vec::new();
-    for _ in 0..10 {
-        statuses.push(open(&server, None).await.status);
-    }
-    assert!(statuses.contains(&429), "{statuses:?}");
+    let base = server.url("");
+    // The attacker: the landing page's own origin and label, from 127.0.0.1, asking again
+    // every 50 ms for the whole test.
+    let attacker = tokio::spawn(async move {
+        let http = client();
+        let mut accepted = 0;
+        for _ in 0..60 {
+            let res = http
+                .post(format!("{base}/api/auth/request"))
+                .header("Origin", &base)
+                .json(&json!({"client": format!("Browser on {base}")}))
+                .send()
+                .await
+                .unwrap();
+            if res.status() == 202 {
+                accepted += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        accepted
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The person's browser, from another loopback address, still gets a request through.
+    let browser = client_from("127.0.0.2");
+    let res = open_from(
+        &browser,
+        &server,
+        Some(json!({"client": "Browser on localhost"})),
+    )
+    .await;
+    assert_eq!(res.status, 202, "{}", res.text);
+    let mine = res.json();
+    // The window lists them all; the person approves by the code their browser shows.
+    let listed = pending(&server).await;
+    assert!(listed.len() >= 5, "{listed:?}");
+    let code = mine["user_code"].as_str().unwrap();
+    let res = decide(&server, code, "approve", Some(MASTER)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["number"], mine["number"]);
+    let res = send(browser.post(server.url(&format!(
+        "/api/auth/request/{}",
+        mine["request_id"].as_str().unwrap()
+    ))))
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let token = res.json()["session_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        send(
+            client()
+                .get(server.url("/api/auth/verify"))
+                .bearer_auth(&token)
+        )
+        .await
+        .status,
+        200
+    );
+    // The flood held no more than one address's share, and Deny all clears it.
+    assert_eq!(attacker.await.unwrap(), 4);
+    let res = send(
+        client()
+            .post(server.url("/api/auth/requests/deny-all"))
+            .bearer_auth(MASTER),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["denied"].as_array().unwrap().len(), 4);
+    assert!(pending(&server).await.is_empty());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn approving_needs_the_code_the_browser_shows() {
+    let server = TestServer::start().await;
+    let forged = open(&server, Some(json!({"client": "Browser"})))
+        .await
+        .json();
+    let mine = send(
+        client_from("127.0.0.3")
+            .post(server.url("/api/auth/request"))
+            .json(&json!({"client": "Browser"})),
+    )
+    .await
+    .json();
+    // A made-up code approves nothing.
+    let res = decide(&server, "BCDF-2345", "approve", Some(MASTER)).await;
+    assert_eq!(res.status, 404, "{}", res.text);
+    // My code on the forged request's number: refused, and both still wait.
+    let res = send(
+        client()
+            .post(server.url(&format!(
+                "/api/auth/requests/{}/approve",
+                mine["user_code"].as_str().unwrap()
+            )))
+            .bearer_auth(MASTER)
+            .json(&json!({"number": forged["number"]})),
+    )
+    .await;
+    assert_eq!(res.status, 409, "{}", res.text);
+    assert_eq!(pending(&server).await.len(), 2);
+    assert_eq!(
+        poll(&server, forged["request_id"].as_str().unwrap())
+            .await
+            .status,
+        202
+    );
     server.shutdown().await;
 }
 
@@ -245,6 +392,8 @@ async fn bad_request_bodies_are_422_and_lengthening_is_409() {
     for body in [
         json!({"client": "x".repeat(65)}),
         json!({"client": "line\nbreak"}),
+        json!({"client": "Browser on \u{202e}lacol\u{202c}host"}),
+        json!({"client": "isolate \u{2066}x\u{2069}"}),
         json!({"ttl_hours": 25}),
         json!({"ttl_hours": 0}),
         json!({"unknown": 1}),
@@ -286,7 +435,8 @@ async fn the_flow_is_in_the_openapi_document_under_both_prefixes() {
             "/auth/request/{request_id}",
             "/auth/requests",
             "/auth/requests/{user_code}/approve",
-            "/auth/requests/{user_code}/deny",
+            "/auth/requests/{request}/deny",
+            "/auth/requests/deny-all",
         ] {
             assert!(
                 doc["paths"].get(format!("{prefix}{path}")).is_some(),

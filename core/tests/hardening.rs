@@ -692,7 +692,7 @@ async fn health_is_public_and_says_only_status_and_version() {
 }
 
 /// Every route, as (method, path under /api).
-const ROUTES: [(&str, &str); 14] = [
+const ROUTES: [(&str, &str); 15] = [
     ("post", "/auth/session"),
     ("get", "/auth/verify"),
     ("post", "/auth/login"),
@@ -703,10 +703,11 @@ const ROUTES: [(&str, &str); 14] = [
     ("get", "/openapi.json"),
     ("get", "/qr"),
     ("post", "/auth/request"),
-    ("get", "/auth/request/{request_id}"),
+    ("post", "/auth/request/{request_id}"),
     ("get", "/auth/requests"),
+    ("post", "/auth/requests/deny-all"),
     ("post", "/auth/requests/{user_code}/approve"),
-    ("post", "/auth/requests/{user_code}/deny"),
+    ("post", "/auth/requests/{request}/deny"),
 ];
 
 #[tokio::test]
@@ -752,7 +753,8 @@ async fn openapi_document_is_3_1_and_lists_every_route_under_both_prefixes() {
         let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let concrete = path
             .replace("{request_id}", &"0".repeat(64))
-            .replace("{user_code}", "BCDF-2345");
+            .replace("{user_code}", "BCDF-2345")
+            .replace("{request}", "7");
         let res = send(client().request(method.clone(), server.url(&concrete))).await;
         assert!(
             res.status != 405 && res.text != r#"{"detail":"Not Found"}"#,

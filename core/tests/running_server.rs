@@ -203,7 +203,10 @@ fn access_requests_are_listed_approved_and_denied_from_the_cli() {
     let listed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(listed["requests"].as_array().unwrap().len(), 2);
     let human = p.ok(&["requests"]);
-    assert!(human.contains(code), "{human}");
+    // Listed by number, never by code: the person reads the code off the browser.
+    assert!(!human.contains(code), "{human}");
+    assert!(!run.stdout.contains(code), "{run:?}");
+    assert!(human.contains("(claimed)"), "{human}");
 
     let run = p.run(&["approve", &code.to_lowercase(), "--ttl-hours", "1"], None);
     assert_eq!(run.code, Some(0), "{run:?}");
@@ -211,7 +214,7 @@ fn access_requests_are_listed_approved_and_denied_from_the_cli() {
     let poll = |v: &serde_json::Value| {
         http(
             port,
-            "GET",
+            "POST",
             &format!("/api/auth/request/{}", v["request_id"].as_str().unwrap()),
             None,
         )
@@ -224,9 +227,17 @@ fn access_requests_are_listed_approved_and_denied_from_the_cli() {
         .to_owned();
     assert_eq!(verify(port, &token), 200);
 
-    let run = p.run(&["deny", second["user_code"].as_str().unwrap()], None);
+    let run = p.run(&["deny", &second["number"].to_string()], None);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(poll(&second).0, 403);
+    // The code can also come from the terminal (stdin here), and deny --all clears the rest.
+    let third = open();
+    let run = p.run(&["approve"], Some("nope-nope\n"));
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let run = p.run(&["deny", "--all"], None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stderr.contains("Denied 1 access request"), "{run:?}");
+    assert_eq!(poll(&third).0, 403);
     // An unknown code says so.
     let run = p.run(&["approve", "BCDF-2345"], None);
     assert_eq!(run.code, Some(1), "{run:?}");

@@ -23,9 +23,9 @@ pub struct RequestsView {
 /// A decision taken in the window. It never carries the token: that goes to the requester.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DecisionView {
-    /// The request's code.
-    pub user_code: String,
-    /// The requester's label, if any.
+    /// The request's number.
+    pub number: u64,
+    /// The requester's label, if any (as it claimed).
     pub client: Option<String>,
     /// Lifetime of the token the requester collects (approvals only).
     pub ttl_hours: Option<u32>,
@@ -38,69 +38,108 @@ pub fn pending(state: &AppState) -> RequestsView {
     }
 }
 
-/// Approves `code` with the requested lifetime or a shorter `ttl_hours`.
+/// Approves request `number` with the code the person typed (it must be that request's),
+/// with the requested lifetime or a shorter `ttl_hours`.
 pub fn approve(
     state: &AppState,
+    number: u64,
     code: &str,
     ttl_hours: Option<i64>,
 ) -> Result<DecisionView, CommandError> {
-    let (pending, minted) =
-        state
-            .approve(code, ttl_hours, MintSource::Window)
-            .map_err(|e| match e {
-                ApproveError::Approval(e) => decision_error(e),
-                ApproveError::Mint(e) => CommandError::Other(format!("not approved: {e}")),
-            })?;
-    tracing::info!(user_code = %pending.user_code, "access request approved in the window");
+    if code.trim().is_empty() {
+        return Err(CommandError::field(
+            "code",
+            "Type the code the browser that asked shows (e.g. BCDF-2345); no browser of yours shows one? Deny the request.",
+        ));
+    }
+    let (pending, minted) = state
+        .approve(code, Some(number), ttl_hours, MintSource::Window)
+        .map_err(|e| match e {
+            ApproveError::Approval(e) => decision_error(e),
+            ApproveError::Mint(e) => CommandError::Other(format!("not approved: {e}")),
+        })?;
+    tracing::info!(
+        request = pending.number,
+        "access request approved in the window"
+    );
     Ok(DecisionView {
-        user_code: pending.user_code,
+        number: pending.number,
         client: pending.client,
         ttl_hours: Some(minted.ttl_hours),
     })
 }
 
-/// Denies `code`.
-pub fn deny(state: &AppState, code: &str) -> Result<DecisionView, CommandError> {
+/// Denies request `number`.
+pub fn deny(state: &AppState, number: u64) -> Result<DecisionView, CommandError> {
     let pending = state
-        .deny(code, MintSource::Window)
+        .deny(&number.to_string(), MintSource::Window)
         .map_err(decision_error)?;
-    tracing::info!(user_code = %pending.user_code, "access request denied in the window");
+    tracing::info!(
+        request = pending.number,
+        "access request denied in the window"
+    );
     Ok(DecisionView {
-        user_code: pending.user_code,
+        number: pending.number,
         client: pending.client,
         ttl_hours: None,
     })
 }
 
+/// Denies every waiting request; returns how many.
+pub fn deny_all(state: &AppState) -> usize {
+    let denied = state.deny_all(MintSource::Window).len();
+    tracing::info!(count = denied, "every access request denied in the window");
+    denied
+}
+
 /// Core's reason, with what the person can do about it.
 fn decision_error(e: ApprovalError) -> CommandError {
     match e {
-        ApprovalError::UnknownCode(code) => CommandError::Other(format!(
-            "The request {code} is no longer waiting: it expired or was already decided. \
+        ApprovalError::UnknownNumber(n) => CommandError::Other(format!(
+            "Request #{n} is no longer waiting: it expired or was already decided. \
              Ask the page to request access again."
         )),
+        e @ ApprovalError::CodeMismatch(_) => CommandError::field("code", e.to_string()),
         other => CommandError::Other(other.to_string()),
     }
 }
 
-/// Who asks, in a few words: the label, else the origin, else the address.
+/// Who asks, in a few words: the origin, else the address (the label is only claimed).
 pub fn requester(p: &Pending) -> String {
-    match (&p.client, &p.origin) {
-        (Some(client), _) => client.clone(),
-        (None, Some(origin)) => origin.clone(),
-        (None, None) => p.peer.clone(),
-    }
+    p.origin.clone().unwrap_or_else(|| p.peer.clone())
 }
 
-/// The notification shown when a request arrives while the window is hidden.
+/// `text` with the characters notification servers read as markup escaped (the body of a
+/// desktop notification may be rendered as HTML-like markup).
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The notification shown when a request arrives while the window is hidden: the origin
+/// first, the label marked as claimed and escaped, and no code (the person reads the code
+/// off the browser that asked).
 pub fn arrival_notice(p: &Pending) -> Notice {
+    let label = p
+        .client
+        .as_deref()
+        .map(|c| format!(" It calls itself “{}” (claimed, not verified).", plain(c)))
+        .unwrap_or_default();
     Notice {
-        title: format!("Access request {}", p.user_code),
+        title: format!("Access request #{} from {}", p.number, requester(p)),
         body: format!(
-            "{} asks for a {} h session token. Choose “Pending requests” in the tray to allow or deny it; it expires in {} s.",
-            requester(p),
-            p.ttl_hours,
-            p.expires_in
+            "A {} h session token is asked for.{label} To allow it, choose “Pending requests” in the tray and type the code the browser shows; it expires in {} s.",
+            p.ttl_hours, p.expires_in
         ),
     }
 }
@@ -144,11 +183,11 @@ mod tests {
         let opened = open(&state, Some("Browser"), 8);
         assert_eq!(pending(&state).requests.len(), 1);
 
-        let decision = approve(&state, &opened.user_code, Some(2)).unwrap();
+        let decision = approve(&state, opened.number, &opened.user_code, Some(2)).unwrap();
         assert_eq!(
             decision,
             DecisionView {
-                user_code: opened.user_code.clone(),
+                number: opened.number,
                 client: Some("Browser".into()),
                 ttl_hours: Some(2),
             }
@@ -166,26 +205,47 @@ mod tests {
     }
 
     #[test]
+    fn allow_without_the_right_code_approves_nothing() {
+        let state = state();
+        let forged = open(&state, Some("Browser"), 8);
+        let mine = open(&state, Some("Browser"), 8);
+        let empty = approve(&state, forged.number, " ", None).unwrap_err();
+        assert!(empty.to_string().contains("Type the code"), "{empty}");
+        let wrong = approve(&state, forged.number, &mine.user_code, None).unwrap_err();
+        assert!(wrong.to_string().contains("not the code"), "{wrong}");
+        assert_eq!(pending(&state).requests.len(), 2, "both still wait");
+        approve(&state, mine.number, &mine.user_code, None).unwrap();
+        assert_eq!(
+            state.approvals().poll(&forged.request_id, Instant::now()),
+            pawkey_core::approval::Poll::Pending
+        );
+    }
+
+    #[test]
     fn deny_then_the_poller_is_refused_and_a_second_decision_explains() {
         let state = state();
         let opened = open(&state, None, 24);
-        let decision = deny(&state, &opened.user_code).unwrap();
+        let decision = deny(&state, opened.number).unwrap();
         assert_eq!(decision.ttl_hours, None);
         assert_eq!(
             state.approvals().poll(&opened.request_id, Instant::now()),
             pawkey_core::approval::Poll::Denied
         );
-        let again = approve(&state, &opened.user_code, None).unwrap_err();
+        let again = deny(&state, opened.number).unwrap_err();
         let message = again.to_string();
         assert!(message.contains("no longer waiting"), "{message}");
         assert!(message.contains("request access again"), "{message}");
+        open(&state, None, 1);
+        open(&state, None, 1);
+        assert_eq!(deny_all(&state), 2);
+        assert!(pending(&state).requests.is_empty());
     }
 
     #[test]
     fn a_longer_lifetime_than_requested_is_refused() {
         let state = state();
         let opened = open(&state, None, 1);
-        let e = approve(&state, &opened.user_code, Some(24)).unwrap_err();
+        let e = approve(&state, opened.number, &opened.user_code, Some(24)).unwrap_err();
         assert!(e.to_string().contains("never lengthen"), "{e}");
         assert_eq!(pending(&state).requests.len(), 1, "still waiting");
     }
@@ -198,19 +258,28 @@ mod tests {
     }
 
     #[test]
-    fn the_notice_names_the_code_and_who_asks() {
+    fn the_notice_leads_with_the_origin_escapes_the_label_and_hides_the_code() {
         let state = state();
-        let opened = open(&state, Some("Browser on http://127.0.0.1:8000"), 8);
+        let opened = open(&state, Some("<b>Bank</b> & <a href=\"x\">you</a>"), 8);
         let p = &pending(&state).requests[0];
         let notice = arrival_notice(p);
-        assert_eq!(notice.title, format!("Access request {}", opened.user_code));
+        assert_eq!(
+            notice.title,
+            format!(
+                "Access request #{} from http://127.0.0.1:8000",
+                opened.number
+            )
+        );
         assert!(
-            notice
-                .body
-                .starts_with("Browser on http://127.0.0.1:8000 asks for a 8 h session token."),
+            notice.body.contains(
+                "“&lt;b&gt;Bank&lt;/b&gt; &amp; &lt;a href=&quot;x&quot;&gt;you&lt;/a&gt;” (claimed, not verified)"
+            ),
             "{}",
             notice.body
         );
+        assert!(!notice.body.contains('<'), "{}", notice.body);
+        assert!(!notice.title.contains(&opened.user_code));
+        assert!(!notice.body.contains(&opened.user_code));
         assert!(notice.body.contains("Pending requests"), "{}", notice.body);
 
         let anonymous = Pending {
@@ -219,5 +288,6 @@ mod tests {
             ..p.clone()
         };
         assert_eq!(requester(&anonymous), "127.0.0.1");
+        assert!(!arrival_notice(&anonymous).body.contains("calls itself"));
     }
 }

@@ -298,24 +298,31 @@ pub async fn pending_requests(
     Ok(crate::approvals::pending(&shell.state().await?))
 }
 
-/// Approves the waiting request `code`, with its requested lifetime or a shorter
-/// `ttl_hours`. The token goes to the requester's next poll, never to the window.
+/// Approves waiting request `number` with the code the person typed from the browser that
+/// asked (it must be that request's code); the token goes to the requester's next poll.
 #[tauri::command]
 pub async fn approve_request(
     shell: State<'_, Shell>,
+    number: u64,
     code: String,
     ttl_hours: Option<i64>,
 ) -> Result<crate::approvals::DecisionView, CommandError> {
-    crate::approvals::approve(&shell.state().await?, &code, ttl_hours)
+    crate::approvals::approve(&shell.state().await?, number, &code, ttl_hours)
 }
 
-/// Denies the waiting request `code`; the requester's next poll gets 403.
+/// Denies waiting request `number`; the requester's next poll gets 403.
 #[tauri::command]
 pub async fn deny_request(
     shell: State<'_, Shell>,
-    code: String,
+    number: u64,
 ) -> Result<crate::approvals::DecisionView, CommandError> {
-    crate::approvals::deny(&shell.state().await?, &code)
+    crate::approvals::deny(&shell.state().await?, number)
+}
+
+/// Denies every waiting request (a flood from another program, say); returns how many.
+#[tauri::command]
+pub async fn deny_all_requests(shell: State<'_, Shell>) -> Result<usize, CommandError> {
+    Ok(crate::approvals::deny_all(&shell.state().await?))
 }
 
 /// Opens the folder holding PawKey's log files ([`pawkey_core::cli::log_dir`]) in the

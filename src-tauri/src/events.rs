@@ -12,7 +12,6 @@ use crate::lifecycle::notify;
 use crate::shell::Shell;
 use crate::tray;
 use crate::views::{EVENT_MINTED, EVENT_REQUESTS, EVENT_SESSIONS, EVENT_STATUS, MAIN_WINDOW};
-use crate::window::show_main_window;
 
 /// Sends the current status to the window and the tray's server line.
 pub fn publish_status(app: &AppHandle) {
@@ -91,17 +90,17 @@ fn publish_requests(app: &AppHandle, view: RequestsView) {
     let _ = app.emit(EVENT_REQUESTS, view);
 }
 
-/// A new request raises the window when it is shown, or notifies when it is hidden in
-/// the tray (raising a hidden window unasked would pull it over whatever the person does).
+/// A new request asks for attention when the window is shown (the taskbar entry flashes;
+/// focus is never taken, so a key the person is pressing elsewhere cannot land on a
+/// button), or notifies when it is hidden in the tray (raising a hidden window unasked
+/// would pull it over whatever the person does).
 fn on_request_opened(app: &AppHandle, pending: &pawkey_core::approval::Pending) {
-    let visible = app
-        .get_webview_window(MAIN_WINDOW)
-        .and_then(|w| w.is_visible().ok())
-        .unwrap_or(false);
-    if visible {
-        let _ = show_main_window(app);
-    } else {
-        notify(app, &crate::approvals::arrival_notice(pending));
+    let window = app.get_webview_window(MAIN_WINDOW);
+    match window.filter(|w| w.is_visible().unwrap_or(false)) {
+        Some(w) => {
+            let _ = w.request_user_attention(Some(tauri::UserAttentionType::Informational));
+        }
+        None => notify(app, &crate::approvals::arrival_notice(pending)),
     }
 }
 

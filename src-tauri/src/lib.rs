@@ -152,6 +152,7 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::commands::pending_requests,
             crate::commands::approve_request,
             crate::commands::deny_request,
+            crate::commands::deny_all_requests,
             crate::commands::open_logs,
             crate::commands::window_memory,
             crate::commands::remember_ttl,

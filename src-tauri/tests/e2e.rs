@@ -1093,8 +1093,21 @@ async fn open_dashboard_and_pair_phone_use_bare_tokens_pocketpaw_accepts() {
     app.close().await;
 }
 
-/// Opens an access request over HTTP, as a page would; returns (request_id, user_code).
-fn request_access(app: &App, client: &str, ttl_hours: u32) -> (String, String) {
+/// An access request opened over HTTP, as a page would.
+struct Opened {
+    request_id: String,
+    user_code: String,
+    number: u64,
+}
+
+impl Opened {
+    /// Its card in the window.
+    fn card(&self) -> String {
+        format!("#request-list .request[data-number='{}']", self.number)
+    }
+}
+
+fn request_access(app: &App, client: &str, ttl_hours: u32) -> Opened {
     let body = serde_json::json!({ "client": client, "ttl_hours": ttl_hours }).to_string();
     let res = curl_with(
         "POST",
@@ -1104,38 +1117,49 @@ fn request_access(app: &App, client: &str, ttl_hours: u32) -> (String, String) {
     );
     assert_eq!(res.status, 202, "{}", res.body);
     let opened = res.json();
-    (
-        opened["request_id"].as_str().unwrap().to_owned(),
-        opened["user_code"].as_str().unwrap().to_owned(),
-    )
+    Opened {
+        request_id: opened["request_id"].as_str().unwrap().to_owned(),
+        user_code: opened["user_code"].as_str().unwrap().to_owned(),
+        number: opened["number"].as_u64().unwrap(),
+    }
 }
 
 fn poll_request(app: &App, request_id: &str) -> support::Http {
     curl(
-        "GET",
+        "POST",
         &format!("{}/api/auth/request/{request_id}", base(app)),
         None,
     )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_access_request_shows_a_card_and_allow_or_deny_answers_the_poller() {
+async fn an_access_request_shows_a_card_and_allow_with_the_code_or_deny_answers_the_poller() {
     let app = App::launch(Options::default()).await;
     app.wait_for_attr("#server-status", "data-state", "listening")
         .await;
     assert!(!app.visible("#requests").await, "no card before a request");
 
-    // A request over HTTP appears as a card with its code, who asks and a countdown.
-    let (first_id, first_code) = request_access(&app, "e2e poller", 8);
-    let first = format!("#request-list .request[data-code='{first_code}']");
-    app.wait_for_text(&format!("{first} .request-code"), "the user code", |t| {
-        t == first_code
+    // A request over HTTP appears as a card with its number, who asks (as claimed) and a
+    // countdown — and not its code, which the person reads off the browser.
+    let first_req = request_access(&app, "e2e poller", 8);
+    let first = first_req.card();
+    app.wait_for_text(&format!("{first} .request-number"), "the number", |t| {
+        t == format!("Request #{}", first_req.number)
     })
     .await;
     assert!(app.visible("#requests").await);
+    assert!(
+        !app.text("#requests").await.contains(&first_req.user_code),
+        "the card shows the code"
+    );
     assert_eq!(
         app.text(&format!("{first} .request-client")).await,
         "e2e poller"
+    );
+    assert!(
+        app.text(&format!("{first} .request-claimed"))
+            .await
+            .contains("any program on this computer can claim them")
     );
     assert_eq!(
         app.text(&format!("{first} .request-peer")).await,
@@ -1154,32 +1178,54 @@ async fn an_access_request_shows_a_card_and_allow_or_deny_answers_the_poller() {
         Some("8")
     );
     assert_eq!(
-        poll_request(&app, &first_id).status,
+        poll_request(&app, &first_req.request_id).status,
         202,
         "nothing before a decision"
     );
 
     // A second request stacks below the first.
-    let (second_id, second_code) = request_access(&app, "second poller", 24);
-    let second = format!("#request-list .request[data-code='{second_code}']");
-    app.wait_for_text(&format!("{second} .request-code"), "the second code", |t| {
-        t == second_code
-    })
+    let second_req = request_access(&app, "second poller", 24);
+    let second = second_req.card();
+    app.wait_for_text(
+        &format!("{second} .request-number"),
+        "the second card",
+        |t| t == format!("Request #{}", second_req.number),
+    )
     .await;
     assert_eq!(app.count("#request-list .request").await, 2);
     let (_, first_y, _, _) = app.rect(&first).await;
     let (_, second_y, _, _) = app.rect(&second).await;
     assert!(second_y > first_y, "oldest first");
+    assert!(app.visible("#deny-all").await, "Deny all with two waiting");
+
+    // Allow cannot be pressed before a whole code is typed; the second request's code on
+    // the first card is refused and nothing is approved.
+    let allow = format!("{first} .allow");
+    assert_eq!(app.prop(&allow, "disabled").await.as_deref(), Some("true"));
+    let code_field = format!("{first} .request-code-input");
+    app.type_into(&code_field, &second_req.user_code).await;
+    app.click(&allow).await;
+    let error = app
+        .wait_for_text(&format!("{first} .request-error"), "the refusal", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert!(error.contains("not the code"), "{error}");
+    assert_eq!(poll_request(&app, &first_req.request_id).status, 202);
+    assert_eq!(poll_request(&app, &second_req.request_id).status, 202);
     app.screenshot("approval-card").await;
 
-    // Allow the first with a shorter lifetime: its poller collects a token that verifies.
+    // Allow the first with its own code and a shorter lifetime: its poller collects a
+    // token that verifies.
+    app.type_into(&code_field, &first_req.user_code.to_lowercase())
+        .await;
     app.select(&format!("{first} .request-ttl"), "1").await;
-    app.click(&format!("{first} .allow")).await;
+    app.click(&allow).await;
     eventually_async(&app, "the allowed card leaves", |app| async move {
         app.count("#request-list .request").await == 1
     })
     .await;
-    let polled = poll_request(&app, &first_id);
+    let polled = poll_request(&app, &first_req.request_id);
     assert_eq!(polled.status, 200, "{}", polled.body);
     let polled = polled.json();
     assert_eq!(polled["status"], "approved");
@@ -1210,12 +1256,64 @@ async fn an_access_request_shows_a_card_and_allow_or_deny_answers_the_poller() {
         !app.visible("#requests").await
     })
     .await;
-    let polled = poll_request(&app, &second_id);
+    let polled = poll_request(&app, &second_req.request_id);
     assert_eq!(polled.status, 403, "{}", polled.body);
     assert!(
         !app.log().contains(&token[8..]),
         "the token is in the app log"
     );
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_labels_render_as_plain_text_and_deny_all_clears_a_flood() {
+    let app = App::launch(Options::default()).await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    // Markup, a script and a very long word: shown as the text they are, on the card.
+    let markup = r#"<img src=x onerror="document.title='pwned'"><b>Bank</b>"#;
+    let long = "W".repeat(64);
+    let hostile = request_access(&app, markup, 1);
+    let long_req = request_access(&app, &long, 1);
+    let card = hostile.card();
+    app.wait_for_text(&format!("{card} .request-client"), "the label", |t| {
+        t == markup
+    })
+    .await;
+    assert_eq!(app.count(&format!("{card} img, {card} b")).await, 0);
+    let title = app.execute("return document.title;").await;
+    assert_ne!(title, serde_json::json!("pwned"));
+    // The long label wraps inside its card instead of widening the window.
+    let (_, _, card_w, _) = app.rect(&long_req.card()).await;
+    let (_, _, label_w, _) = app
+        .rect(&format!("{} .request-client", long_req.card()))
+        .await;
+    assert!(
+        label_w <= card_w,
+        "label {label_w} wider than its card {card_w}"
+    );
+    // Labels with bidi overrides or line breaks are refused before they reach a card.
+    for bad in ["Browser on \u{202e}lacol\u{202c}host", "two\nlines"] {
+        let body = serde_json::json!({ "client": bad }).to_string();
+        let res = curl_with(
+            "POST",
+            &format!("{}/api/auth/request", base(&app)),
+            None,
+            Some(&body),
+        );
+        assert_eq!(res.status, 422, "{bad:?}: {}", res.body);
+    }
+    // Deny all: every card goes, every poller is refused.
+    app.click("#deny-all").await;
+    let said = app.text("#requests-error").await;
+    assert!(said.is_empty(), "{said}");
+    eventually_async(&app, "the requests section hides", |app| async move {
+        !app.visible("#requests").await
+    })
+    .await;
+    for r in [&hostile, &long_req] {
+        assert_eq!(poll_request(&app, &r.request_id).status, 403);
+    }
     app.close().await;
 }
 

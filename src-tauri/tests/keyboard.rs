@@ -213,9 +213,10 @@ async fn the_token_the_rotate_dialog_and_request_cards_work_by_keyboard() {
         "Escape rotated nothing"
     );
 
-    // Two access requests: deciding the focused card moves focus to the next card's
-    // Allow, and from the last card to "New session".
-    let mut codes = Vec::new();
+    // Two access requests: deciding the focused card moves focus to the next card's code
+    // field — never to an Allow button, where a stray Enter would act — and from the last
+    // card to the "New session token" heading (not the button: Enter there would mint).
+    let mut opened = Vec::new();
     for client in ["first page", "second page"] {
         let body = json!({ "client": client, "ttl_hours": 1 }).to_string();
         let res = curl_with(
@@ -225,28 +226,51 @@ async fn the_token_the_rotate_dialog_and_request_cards_work_by_keyboard() {
             Some(&body),
         );
         assert_eq!(res.status, 202, "{}", res.body);
-        codes.push(res.json()["user_code"].as_str().unwrap().to_owned());
+        opened.push(res.json());
     }
-    let card = |code: &str| format!("#request-list .request[data-code='{code}']");
-    app.find(&card(&codes[1])).await;
+    let card = |n: usize| {
+        format!(
+            "#request-list .request[data-number='{}']",
+            opened[n]["number"]
+        )
+    };
+    app.find(&card(1)).await;
     assert_eq!(
-        app.attr(&card(&codes[0]), "aria-label").await,
-        Some(format!("Access request {}", codes[0]))
+        app.attr(&card(0), "aria-label").await,
+        Some(format!("Access request #{}", opened[0]["number"]))
     );
+    // The code field is labelled for a screen reader.
+    let labelled = app
+        .execute(&format!(
+            "const i = document.querySelector(\"{} .request-code-input\"); return i.labels[0].textContent;",
+            card(0)
+        ))
+        .await;
+    assert_eq!(labelled, json!("Code your browser shows"));
     app.execute(&format!(
         "document.querySelector(\"{} .deny\").focus(); return true;",
-        card(&codes[0])
+        card(0)
     ))
     .await;
     press(&app, Key::Enter).await;
     eventually_count(&app, 1).await;
     let on = app
-        .execute("const e = document.activeElement; return [e.className, e.closest('.request') && e.closest('.request').dataset.code];")
+        .execute("const e = document.activeElement; return [e.className, e.closest('.request') && e.closest('.request').dataset.number];")
         .await;
-    assert_eq!(on, json!(["allow primary", codes[1]]));
+    assert_eq!(
+        on,
+        json!(["request-code-input", opened[1]["number"].to_string()])
+    );
+    // A stray Enter in the empty code field approves nothing.
+    press(&app, Key::Enter).await;
+    assert_eq!(app.count("#request-list .request").await, 1);
+    // Typing the browser's code and Enter allows it.
+    let code = opened[1]["user_code"].as_str().unwrap().to_owned();
+    app.type_into(&format!("{} .request-code-input", card(1)), &code)
+        .await;
     press(&app, Key::Enter).await;
     eventually_count(&app, 0).await;
-    assert_eq!(focused(&app).await, "new-session");
+    assert_eq!(focused(&app).await, "mint-title");
     app.close().await;
 }
 

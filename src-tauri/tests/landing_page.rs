@@ -174,7 +174,7 @@ async fn request_access_shows_a_code_and_lands_logged_in_once_approved() {
         .await;
     let instructions = browser
         .wait_for_text("#request-waiting", "the instructions", |t| {
-            t.contains("Approve this code in PawKey")
+            t.contains("type this code to allow it")
         })
         .await;
     assert!(
@@ -184,10 +184,15 @@ async fn request_access_shows_a_code_and_lands_logged_in_once_approved() {
     browser
         .wait_for_text("#request-left", "a countdown", |t| t.contains("1:5"))
         .await;
-    // The person sees the page's label and origin.
+    // The person sees the page's number, label and origin — never its code, which they
+    // read off this page.
     let list = curl("GET", &format!("{base}/api/auth/requests"), Some(MASTER)).json();
     let request = &list["requests"][0];
-    assert_eq!(request["user_code"], code.as_str());
+    assert!(!list.to_string().contains(&code), "{list}");
+    assert!(
+        instructions.contains(&format!("request #{}", request["number"])),
+        "{instructions}"
+    );
     assert_eq!(request["origin"], base.as_str());
     assert_eq!(request["client"], format!("Browser on {base}").as_str());
     browser.screenshot("landing-request").await;
@@ -249,12 +254,7 @@ async fn request_access_shows_a_code_and_lands_logged_in_once_approved() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_request_expires_with_a_clear_message_and_ask_again() {
     // Requests that wait 3 s instead of 120 s.
-    let (server, base) = start_server_with(Approvals::new(
-        Duration::from_secs(3),
-        100,
-        Duration::from_millis(1),
-    ))
-    .await;
+    let (server, base) = start_server_with(Approvals::new(Duration::from_secs(3), 100)).await;
     let browser = Browser::start().await;
     browser
         .client
@@ -273,6 +273,49 @@ async fn an_unanswered_request_expires_with_a_clear_message_and_ask_again() {
     browser.click("#ask-again").await;
     browser
         .wait_for_text("#user-code", "a new code", |t| is_code(t) && t != code)
+        .await;
+    browser.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_refused_by_a_flood_is_told_what_is_going_on_and_what_to_do() {
+    let (server, base) = start_server().await;
+    // Another program on 127.0.0.1 (the browser's address here too) takes that address's
+    // share of waiting requests, with the landing page's own origin and label.
+    for _ in 0..pawkey_core::approval::MAX_PENDING_PER_ADDRESS {
+        let res = curl_with(
+            "POST",
+            &format!("{base}/api/auth/request"),
+            Some(&format!("Origin: {base}")),
+            Some(&format!(r#"{{"client":"Browser on {base}"}}"#)),
+        );
+        assert_eq!(res.status, 202, "{}", res.body);
+    }
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("{base}/"))
+        .await
+        .expect("open the landing page");
+    browser.click("#request-access").await;
+    let message = browser
+        .wait_for_text("#request-message", "the refusal", |t| {
+            t.contains("already waiting")
+        })
+        .await;
+    assert!(message.contains("another program"), "{message}");
+    assert!(message.contains("Open PawKey"), "{message}");
+    // Deny all in PawKey, then asking again works.
+    let res = curl(
+        "POST",
+        &format!("{base}/api/auth/requests/deny-all"),
+        Some(MASTER),
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    browser.click("#ask-again").await;
+    browser
+        .wait_for_text("#user-code", "a user code", is_code)
         .await;
     browser.close().await;
     server.shutdown().await;

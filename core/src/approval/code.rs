@@ -30,7 +30,7 @@ pub(super) fn user_code() -> Result<String, ApprovalError> {
 }
 
 /// `bcdf2345`, `BCDF 2345` and `BCDF-2345` are the same code.
-pub(super) fn normalize_code(code: &str) -> String {
+pub fn normalize_code(code: &str) -> String {
     let plain: String = code
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())

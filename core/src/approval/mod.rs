@@ -1,13 +1,18 @@
 //! Access requests: how a browser gets a session token without ever holding the master,
 //! after the device authorization grant (RFC 8628). A page asks (`POST
 //! /api/auth/request`) and gets a secret request id and a short user code; the person
-//! sees the same code where the master lives (window, tray, CLI) and approves or denies;
-//! the page polls with its request id and collects the token once.
+//! types that code where the master lives (window, CLI) to approve it — the side that
+//! decides is never told the code, so a request another program forged cannot be approved
+//! by a person who only looks at their own browser; anyone may deny. The page then
+//! collects the token once (`POST /api/auth/request/{request_id}`).
 //!
-//! Bounds: at most [`MAX_PENDING`] requests wait at once, each for [`REQUEST_SECONDS`]; a
-//! client may open [`CREATE_BURST`] requests at once and one more every
-//! [`CREATE_REFILL_SECONDS`]; request ids are 256 random bits compared in constant time.
-//! A token is minted only by an explicit approval, and handed out once.
+//! Bounds: what is *waiting* is bounded, not what was created. One address may have
+//! [`MAX_PENDING_PER_ADDRESS`] requests waiting and [`MAX_PENDING`] wait in all; each waits
+//! [`REQUEST_SECONDS`] at most, and a denial, approval or expiry gives its place back at
+//! once. Every address counts on its own (`127.0.0.1` and `127.0.0.2` are two), so a
+//! program flooding from one loopback address does not stop a browser on another from
+//! asking. Request ids are 256 random bits compared in constant time. A token is minted
+//! only by an explicit approval with the right code, and handed out once.
 
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -17,24 +22,23 @@ use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 use zeroize::Zeroizing;
 
-use crate::limiter::FailureLimiter;
-
 mod code;
+mod label;
 mod types;
 
-use code::{normalize_code, user_code};
+pub use code::normalize_code;
+use code::user_code;
+pub use label::check_label;
 pub use types::{ApprovalError, ApprovalEvent, Opened, Pending, Poll};
 
 /// How long a request waits for a decision.
 pub const REQUEST_SECONDS: u64 = 120;
 /// How often the requester should poll, in seconds.
 pub const POLL_INTERVAL_SECONDS: u64 = 1;
-/// Most requests waiting at once.
-pub const MAX_PENDING: usize = 16;
-/// Requests one client may open at once...
-pub const CREATE_BURST: u32 = 6;
-/// ...and then one more every this many seconds (a handful a minute never waits).
-pub const CREATE_REFILL_SECONDS: u64 = 10;
+/// Most requests waiting at once, from all addresses together.
+pub const MAX_PENDING: usize = 64;
+/// Most requests waiting at once from one address.
+pub const MAX_PENDING_PER_ADDRESS: usize = 4;
 /// Longest client label.
 pub const MAX_CLIENT_LABEL: usize = 64;
 /// How long an answered request is remembered (so a second poll gets 410, not 404).
@@ -55,6 +59,8 @@ enum State {
 
 struct Request {
     id: [u8; 32],
+    /// The number the deciding side knows it by (not secret).
+    number: u64,
     user_code: String,
     client: Option<String>,
     origin: Option<String>,
@@ -69,18 +75,22 @@ struct Request {
 
 /// The open requests. Cheap to share behind [`crate::state::AppState`].
 pub struct Approvals {
-    requests: Mutex<Vec<Request>>,
-    creations: FailureLimiter,
+    book: Mutex<Book>,
     lifetime: Duration,
+    per_address: usize,
     events: broadcast::Sender<ApprovalEvent>,
+}
+
+struct Book {
+    requests: Vec<Request>,
+    last_number: u64,
 }
 
 impl Default for Approvals {
     fn default() -> Self {
         Self::new(
             Duration::from_secs(REQUEST_SECONDS),
-            CREATE_BURST,
-            Duration::from_secs(CREATE_REFILL_SECONDS),
+            MAX_PENDING_PER_ADDRESS,
         )
     }
 }
@@ -90,29 +100,25 @@ fn seconds_until(t: Instant, now: Instant) -> u64 {
 }
 
 impl Approvals {
-    /// Requests that wait `lifetime`; each client may open `burst` at once and one more
-    /// every `refill`. [`Approvals::default`] uses [`REQUEST_SECONDS`], [`CREATE_BURST`]
-    /// and [`CREATE_REFILL_SECONDS`]; tests shorten them.
-    pub fn new(lifetime: Duration, burst: u32, refill: Duration) -> Self {
-        let (events, _) = broadcast::channel(64);
+    /// Requests that wait `lifetime`, at most `per_address` from one address
+    /// ([`Approvals::default`]: [`REQUEST_SECONDS`] and [`MAX_PENDING_PER_ADDRESS`]; tests
+    /// change them).
+    pub fn new(lifetime: Duration, per_address: usize) -> Self {
+        let (events, _) = broadcast::channel(MAX_PENDING * 2);
         Self {
-            requests: Mutex::new(Vec::new()),
-            // A token bucket per client; "failures" here are requests opened.
-            creations: FailureLimiter::with_global(
-                burst,
-                1.0 / refill.as_secs_f64().max(0.001),
-                1024,
-                u32::MAX,
-                1_000_000.0,
-            ),
+            book: Mutex::new(Book {
+                requests: Vec::new(),
+                last_number: 0,
+            }),
             lifetime,
+            per_address,
             events,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Request>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
         // Each update is one assignment or a push/retain; a poisoned lock holds whole values.
-        self.requests.lock().unwrap_or_else(|p| p.into_inner())
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Receives every change, for the window and the tray.
@@ -120,13 +126,13 @@ impl Approvals {
         self.events.subscribe()
     }
 
-    /// Expires what is due; returns the codes that stopped waiting.
-    fn sweep(&self, requests: &mut Vec<Request>, now: Instant) -> Vec<String> {
+    /// Expires what is due; returns the numbers of those that stopped waiting.
+    fn sweep(&self, requests: &mut Vec<Request>, now: Instant) -> Vec<u64> {
         let mut closed = Vec::new();
         for r in requests.iter_mut() {
             if now >= r.deadline && !matches!(r.state, State::Gone | State::Denied) {
                 if matches!(r.state, State::Pending) {
-                    closed.push(r.user_code.clone());
+                    closed.push(r.number);
                 }
                 r.state = State::Gone;
             }
@@ -135,9 +141,9 @@ impl Approvals {
         closed
     }
 
-    fn announce_closed(&self, codes: Vec<String>) {
-        for user_code in codes {
-            let _ = self.events.send(ApprovalEvent::Closed { user_code });
+    fn announce_closed(&self, numbers: Vec<u64>) {
+        for number in numbers {
+            let _ = self.events.send(ApprovalEvent::Closed { number });
         }
     }
 
@@ -151,46 +157,53 @@ impl Approvals {
         ttl_hours: u32,
         now: Instant,
     ) -> Result<Opened, ApprovalError> {
-        let client = match client.map(|c| c.trim().to_owned()) {
-            Some(c) if c.chars().count() > MAX_CLIENT_LABEL || c.chars().any(char::is_control) => {
-                return Err(ApprovalError::BadLabel);
+        let client = check_label(client)?;
+        let peer = peer.to_canonical();
+        let mut book = self.lock();
+        let closed = self.sweep(&mut book.requests, now);
+        let refused = {
+            let waiting = || {
+                book.requests
+                    .iter()
+                    .filter(|r| matches!(r.state, State::Pending))
+            };
+            let first_free = |mine: bool| {
+                waiting()
+                    .filter(|r| !mine || r.peer == peer)
+                    .map(|r| r.deadline)
+                    .min()
+                    .map_or(1, |t| seconds_until(t, now).max(1))
+            };
+            if waiting().filter(|r| r.peer == peer).count() >= self.per_address {
+                Some(ApprovalError::TooManyFromAddress {
+                    retry_after: first_free(true),
+                })
+            } else if waiting().count() >= MAX_PENDING {
+                Some(ApprovalError::TooMany {
+                    retry_after: first_free(false),
+                })
+            } else {
+                None
             }
-            Some(c) if c.is_empty() => None,
-            other => other,
         };
-        let mut requests = self.lock();
-        let closed = self.sweep(&mut requests, now);
-        let waiting: Vec<Instant> = requests
-            .iter()
-            .filter(|r| matches!(r.state, State::Pending))
-            .map(|r| r.deadline)
-            .collect();
-        if waiting.len() >= MAX_PENDING {
-            let first_free = waiting.iter().min().copied().unwrap_or(now);
-            drop(requests);
+        if let Some(e) = refused {
+            drop(book);
             self.announce_closed(closed);
-            return Err(ApprovalError::TooMany {
-                retry_after: seconds_until(first_free, now).max(1),
-            });
-        }
-        if let Err(wait) = self.creations.fail(peer, now) {
-            drop(requests);
-            self.announce_closed(closed);
-            return Err(ApprovalError::TooMany {
-                retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
-            });
+            return Err(e);
         }
         let mut id = [0u8; 32];
         getrandom::fill(&mut id).map_err(|e| ApprovalError::Random(e.to_string()))?;
         let code = loop {
             let code = user_code()?;
-            if !requests.iter().any(|r| r.user_code == code) {
+            if !book.requests.iter().any(|r| r.user_code == code) {
                 break code;
             }
         };
+        book.last_number += 1;
         let deadline = now + self.lifetime;
         let request = Request {
             id,
+            number: book.last_number,
             user_code: code.clone(),
             client,
             origin,
@@ -201,11 +214,12 @@ impl Approvals {
             state: State::Pending,
         };
         let pending = describe(&request, now);
-        requests.push(request);
-        drop(requests);
+        book.requests.push(request);
+        drop(book);
         self.announce_closed(closed);
-        let _ = self.events.send(ApprovalEvent::Opened(pending));
+        let _ = self.events.send(ApprovalEvent::Opened(pending.clone()));
         Ok(Opened {
+            number: pending.number,
             request_id: hex::encode(id),
             user_code: code,
             expires_in: self.lifetime.as_secs(),
@@ -220,8 +234,9 @@ impl Approvals {
         if request_id.len() != 64 || hex::decode_to_slice(request_id, &mut wanted).is_err() {
             return Poll::Unknown;
         }
-        let mut requests = self.lock();
-        let closed = self.sweep(&mut requests, now);
+        let mut book = self.lock();
+        let requests = &mut book.requests;
+        let closed = self.sweep(requests, now);
         // Every id is compared, in constant time, whichever matches.
         let mut found = None;
         for (i, r) in requests.iter().enumerate() {
@@ -255,44 +270,56 @@ impl Approvals {
                 }
             }
         };
-        drop(requests);
+        drop(book);
         self.announce_closed(closed);
         answer
     }
 
     /// The requests waiting for a decision, oldest first.
     pub fn pending(&self, now: Instant) -> Vec<Pending> {
-        let mut requests = self.lock();
-        let closed = self.sweep(&mut requests, now);
-        let list = requests
+        let mut book = self.lock();
+        let closed = self.sweep(&mut book.requests, now);
+        let list = book
+            .requests
             .iter()
             .filter(|r| matches!(r.state, State::Pending))
             .map(|r| describe(r, now))
             .collect();
-        drop(requests);
+        drop(book);
         self.announce_closed(closed);
         list
     }
 
-    /// Approves the waiting request with `user_code`: `mint` is called with the request
-    /// and the lifetime (the requested one, or `ttl_hours` if shorter) and returns the
-    /// token, its expiry and anything else the caller wants back; the token is kept for
-    /// the requester's next poll.
+    /// Approves the waiting request whose code is `user_code` — the code the person read
+    /// off the requester's screen and typed. With `number`, the code must also be that
+    /// request's (the person approves the request they are looking at). `mint` is called
+    /// with the request and the lifetime (the requested one, or `ttl_hours` if shorter)
+    /// and returns the token, its expiry and anything else the caller wants back; the
+    /// token is kept for the requester's next collect.
     pub fn approve<T, E>(
         &self,
         user_code: &str,
+        number: Option<u64>,
         ttl_hours: Option<i64>,
         now: Instant,
         mint: impl FnOnce(&Pending, u32) -> Result<(String, u64, T), E>,
     ) -> Result<Result<(Pending, T), E>, ApprovalError> {
         let code = normalize_code(user_code);
-        let mut requests = self.lock();
-        let closed = self.sweep(&mut requests, now);
+        let mut book = self.lock();
+        let closed = self.sweep(&mut book.requests, now);
         let result = (|| {
-            let r = requests
+            let r = book
+                .requests
                 .iter_mut()
-                .find(|r| r.user_code == code && matches!(r.state, State::Pending))
-                .ok_or_else(|| ApprovalError::UnknownCode(code.clone()))?;
+                .find(|r| r.user_code == code && matches!(r.state, State::Pending));
+            let r = match (r, number) {
+                (Some(r), Some(n)) if r.number != n => {
+                    return Err(ApprovalError::CodeMismatch(n));
+                }
+                (Some(r), _) => r,
+                (None, Some(n)) => return Err(ApprovalError::CodeMismatch(n)),
+                (None, None) => return Err(ApprovalError::UnknownCode(code.clone())),
+            };
             let ttl = match ttl_hours {
                 None => r.ttl_hours,
                 Some(h) if h >= 1 && h <= i64::from(r.ttl_hours) => h as u32,
@@ -318,43 +345,55 @@ impl Approvals {
                 Err(e) => Err(e),
             })
         })();
-        drop(requests);
+        drop(book);
         self.announce_closed(closed);
         if let Ok(Ok((p, _))) = &result {
-            let _ = self.events.send(ApprovalEvent::Closed {
-                user_code: p.user_code.clone(),
-            });
+            let _ = self.events.send(ApprovalEvent::Closed { number: p.number });
         }
         result
     }
 
-    /// Denies the waiting request with `user_code`.
-    pub fn deny(&self, user_code: &str, now: Instant) -> Result<Pending, ApprovalError> {
-        let code = normalize_code(user_code);
-        let mut requests = self.lock();
-        let closed = self.sweep(&mut requests, now);
-        let result = requests
-            .iter_mut()
-            .find(|r| r.user_code == code && matches!(r.state, State::Pending))
-            .map(|r| {
+    /// Denies the waiting request `which`: its number, or its code. Denying needs no code:
+    /// it can only take a token away.
+    pub fn deny(&self, which: &str, now: Instant) -> Result<Pending, ApprovalError> {
+        let which = which.trim();
+        let number = which.strip_prefix('#').unwrap_or(which).parse::<u64>().ok();
+        let code = normalize_code(which);
+        let mut denied = self.decide_all(now, |r| match number {
+            Some(n) => r.number == n,
+            None => r.user_code == code,
+        });
+        denied.pop().ok_or(match number {
+            Some(n) => ApprovalError::UnknownNumber(n),
+            None => ApprovalError::UnknownCode(code),
+        })
+    }
+
+    /// Denies every waiting request (a flood is cleared in one step); returns them.
+    pub fn deny_all(&self, now: Instant) -> Vec<Pending> {
+        self.decide_all(now, |_| true)
+    }
+
+    fn decide_all(&self, now: Instant, which: impl Fn(&Request) -> bool) -> Vec<Pending> {
+        let mut book = self.lock();
+        let mut closed = self.sweep(&mut book.requests, now);
+        let mut denied = Vec::new();
+        for r in book.requests.iter_mut() {
+            if matches!(r.state, State::Pending) && which(r) {
                 r.state = State::Denied;
-                describe(r, now)
-            })
-            .ok_or(ApprovalError::UnknownCode(code));
-        drop(requests);
-        self.announce_closed(closed);
-        if let Ok(p) = &result {
-            let _ = self.events.send(ApprovalEvent::Closed {
-                user_code: p.user_code.clone(),
-            });
+                closed.push(r.number);
+                denied.push(describe(r, now));
+            }
         }
-        result
+        drop(book);
+        self.announce_closed(closed);
+        denied
     }
 }
 
 fn describe(r: &Request, now: Instant) -> Pending {
     Pending {
-        user_code: r.user_code.clone(),
+        number: r.number,
         client: r.client.clone(),
         origin: r.origin.clone(),
         peer: r.peer.to_string(),
@@ -396,7 +435,7 @@ mod tests {
     }
 
     #[test]
-    fn approve_then_collect_once() {
+    fn approve_with_the_code_then_collect_once() {
         let a = Approvals::default();
         let t0 = Instant::now();
         let opened = a
@@ -407,16 +446,23 @@ mod tests {
         let pending = a.pending(t0);
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].client.as_deref(), Some("my page"));
+        // What the deciding side is shown never contains the code.
+        let shown = serde_json::to_string(&pending).unwrap();
+        assert!(!shown.contains(&opened.user_code), "{shown}");
         // Longer than asked is refused; shorter is fine.
         assert!(matches!(
-            a.approve(&opened.user_code, Some(9), t0, mint),
+            a.approve(&opened.user_code, None, Some(9), t0, mint),
             Err(ApprovalError::Lengthened {
                 requested: 8,
                 got: 9
             })
         ));
         let lower = opened.user_code.to_lowercase();
-        let (_, ttl) = a.approve(&lower, Some(2), t0, mint).unwrap().unwrap();
+        let number = pending[0].number;
+        let (_, ttl) = a
+            .approve(&lower, Some(number), Some(2), t0, mint)
+            .unwrap()
+            .unwrap();
         assert_eq!(ttl, 2);
         assert!(a.pending(t0).is_empty());
         match a.poll(&opened.request_id, t0) {
@@ -434,60 +480,105 @@ mod tests {
     }
 
     #[test]
+    fn approving_needs_the_code_of_that_very_request() {
+        let a = Approvals::default();
+        let t0 = Instant::now();
+        let forged = a
+            .open(Some("Browser".into()), None, local(), 8, t0)
+            .unwrap();
+        let mine = a
+            .open(Some("Browser".into()), None, "::1".parse().unwrap(), 8, t0)
+            .unwrap();
+        let [forged_card, my_card] = <[Pending; 2]>::try_from(a.pending(t0)).unwrap();
+        // Without a code, or with a made-up one: nothing is approved.
+        for wrong in ["", "BCDF-2345", "#1", "1"] {
+            assert!(a.approve(wrong, None, None, t0, mint).is_err(), "{wrong:?}");
+        }
+        // The person types their browser's code on the forged card: refused, both wait.
+        assert_eq!(
+            a.approve(&mine.user_code, Some(forged_card.number), None, t0, mint)
+                .unwrap_err(),
+            ApprovalError::CodeMismatch(forged_card.number)
+        );
+        assert_eq!(a.pending(t0).len(), 2);
+        assert_eq!(a.poll(&forged.request_id, t0), Poll::Pending);
+        // On their own card it works, and only theirs gets a token.
+        a.approve(&mine.user_code, Some(my_card.number), None, t0, mint)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            a.poll(&mine.request_id, t0),
+            Poll::Approved { .. }
+        ));
+        assert_eq!(a.poll(&forged.request_id, t0), Poll::Pending);
+    }
+
+    #[test]
     fn denied_expired_and_unknown() {
         let a = Approvals::default();
         let t0 = Instant::now();
         let denied = a.open(None, None, local(), 24, t0).unwrap();
         a.deny(&denied.user_code, t0).unwrap();
         assert_eq!(a.poll(&denied.request_id, t0), Poll::Denied);
+        let by_number = a.open(None, None, local(), 24, t0).unwrap();
+        let number = a.pending(t0)[0].number;
+        assert_eq!(a.deny(&format!("#{number}"), t0).unwrap().number, number);
+        assert_eq!(a.poll(&by_number.request_id, t0), Poll::Denied);
+        assert_eq!(
+            a.deny("999", t0).unwrap_err(),
+            ApprovalError::UnknownNumber(999)
+        );
         let late = a.open(None, None, local(), 24, t0).unwrap();
         let after = t0 + Duration::from_secs(REQUEST_SECONDS);
         assert_eq!(a.poll(&late.request_id, after), Poll::Gone);
-        assert!(a.approve(&late.user_code, None, after, mint).is_err());
+        assert!(a.approve(&late.user_code, None, None, after, mint).is_err());
         assert_eq!(a.poll(&"0".repeat(64), t0), Poll::Unknown);
         assert_eq!(a.poll("short", t0), Poll::Unknown);
     }
 
     #[test]
-    fn at_most_sixteen_wait_and_one_client_cannot_flood() {
+    fn what_waits_is_bounded_per_address_and_in_all() {
         let a = Approvals::default();
         let t0 = Instant::now();
-        // Distinct clients fill the waiting list.
-        for n in 0..MAX_PENDING {
-            let peer = IpAddr::from([10, 0, 0, n as u8 + 1]);
-            a.open(None, None, peer, 1, t0).unwrap();
+        // One address: its share, then a clear refusal that says what to do.
+        for _ in 0..MAX_PENDING_PER_ADDRESS {
+            a.open(None, None, local(), 1, t0).unwrap();
         }
-        let err = a
-            .open(None, None, IpAddr::from([10, 0, 1, 1]), 1, t0)
-            .unwrap_err();
-        assert!(matches!(err, ApprovalError::TooMany { retry_after } if retry_after >= 1));
+        let refused = a.open(None, None, local(), 1, t0).unwrap_err();
+        assert!(
+            matches!(refused, ApprovalError::TooManyFromAddress { retry_after } if retry_after == REQUEST_SECONDS)
+        );
+        assert!(refused.to_string().contains("typing the code"), "{refused}");
+        // IPv4-mapped IPv6 is the same address.
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert!(a.open(None, None, mapped, 1, t0).is_err());
+        // Another loopback address still may ask.
+        a.open(None, None, "127.0.0.2".parse().unwrap(), 1, t0)
+            .unwrap();
+        // A denial gives the place back at once.
+        let first = a.pending(t0)[0].number;
+        a.deny(&first.to_string(), t0).unwrap();
+        a.open(None, None, local(), 1, t0).unwrap();
 
-        // One client: a burst, then one per refill period.
+        // All addresses together.
         let b = Approvals::default();
-        for _ in 0..CREATE_BURST {
-            b.open(None, None, local(), 1, t0).unwrap();
+        for n in 0..MAX_PENDING {
+            let peer = IpAddr::from([10, 0, (n / 200) as u8, (n % 200) as u8 + 1]);
+            b.open(None, None, peer, 1, t0).unwrap();
         }
         assert!(matches!(
-            b.open(None, None, "127.0.0.9".parse().unwrap(), 1, t0),
+            b.open(None, None, IpAddr::from([10, 9, 9, 9]), 1, t0),
             Err(ApprovalError::TooMany { .. })
         ));
-        let later = t0 + Duration::from_secs(CREATE_REFILL_SECONDS);
-        assert!(b.open(None, None, local(), 1, later).is_ok());
-    }
-
-    #[test]
-    fn labels_are_checked() {
-        let a = Approvals::default();
-        let t0 = Instant::now();
-        assert_eq!(
-            a.open(Some("x".repeat(65)), None, local(), 1, t0),
-            Err(ApprovalError::BadLabel)
+        // Expiry gives every place back.
+        let later = t0 + Duration::from_secs(REQUEST_SECONDS);
+        assert!(
+            b.open(None, None, IpAddr::from([10, 9, 9, 9]), 1, later)
+                .is_ok()
         );
-        assert_eq!(
-            a.open(Some("a\nb".into()), None, local(), 1, t0),
-            Err(ApprovalError::BadLabel)
-        );
-        assert!(a.open(Some("ü".repeat(64)), None, local(), 1, t0).is_ok());
+        // Deny all clears a flood in one step.
+        assert_eq!(b.deny_all(later).len(), 1);
+        assert!(b.pending(later).is_empty());
     }
 
     #[test]
@@ -496,15 +587,11 @@ mod tests {
         let mut rx = a.subscribe();
         let t0 = Instant::now();
         let opened = a.open(None, None, local(), 1, t0).unwrap();
-        assert!(
-            matches!(rx.try_recv(), Ok(ApprovalEvent::Opened(p)) if p.user_code == opened.user_code)
-        );
+        let number = match rx.try_recv() {
+            Ok(ApprovalEvent::Opened(p)) => p.number,
+            other => panic!("{other:?}"),
+        };
         a.deny(&opened.user_code, t0).unwrap();
-        assert_eq!(
-            rx.try_recv().unwrap(),
-            ApprovalEvent::Closed {
-                user_code: opened.user_code
-            }
-        );
+        assert_eq!(rx.try_recv().unwrap(), ApprovalEvent::Closed { number });
     }
 }

@@ -3,25 +3,45 @@
 
 use serde::Serialize;
 
-use super::MAX_CLIENT_LABEL;
+use super::{MAX_CLIENT_LABEL, MAX_PENDING, MAX_PENDING_PER_ADDRESS};
 
 /// Why a request could not be opened or decided.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApprovalError {
-    /// Too many requests are waiting, or this client asked too often.
+    /// This address already has its share of requests waiting.
     #[error(
-        "Too many access requests are waiting; try again in {retry_after} s, or approve or deny the waiting ones in PawKey"
+        "{MAX_PENDING_PER_ADDRESS} access requests from this address are already waiting in PawKey — if you did not open them, another program on this computer may be asking. Open PawKey: approve yours by typing the code your browser shows, deny the others, then ask again (or wait {retry_after} s)."
+    )]
+    TooManyFromAddress {
+        /// Seconds until one of them expires.
+        retry_after: u64,
+    },
+    /// Too many requests are waiting from all addresses together.
+    #[error(
+        "{MAX_PENDING} access requests are already waiting in PawKey, far more than a person opens — another program on this computer may be flooding it. Open PawKey and deny them (Deny all), then ask again (or wait {retry_after} s)."
     )]
     TooMany {
-        /// Seconds until a new request may succeed.
+        /// Seconds until one of them expires.
         retry_after: u64,
     },
     /// The client label is not acceptable.
-    #[error("client must be at most {MAX_CLIENT_LABEL} printable characters")]
+    #[error(
+        "client must be at most {MAX_CLIENT_LABEL} printable characters, without control or invisible formatting characters (such as bidi overrides)"
+    )]
     BadLabel,
     /// No waiting request has this user code.
-    #[error("No waiting access request has the code {0}")]
+    #[error(
+        "No waiting access request has the code {0} — type the code the browser shows; a request expires after two minutes"
+    )]
     UnknownCode(String),
+    /// No waiting request has this number.
+    #[error("No access request #{0} is waiting (already decided, or expired)")]
+    UnknownNumber(u64),
+    /// The code typed is not the code of the request being approved.
+    #[error(
+        "That is not the code of request #{0} — type the code the browser that asked shows; if no browser of yours shows it, deny the request"
+    )]
+    CodeMismatch(u64),
     /// The approval asked for a longer lifetime than the request.
     #[error("ttl_hours may shorten the requested {requested} h, never lengthen it; got {got}")]
     Lengthened {
@@ -38,7 +58,9 @@ pub enum ApprovalError {
 /// What the requester gets back when it opens a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Opened {
-    /// Secret; poll `GET /api/auth/request/{request_id}` with it. 64 hex characters.
+    /// The request's number, shown beside it in PawKey so the person finds it (not secret).
+    pub number: u64,
+    /// Secret; collect with `POST /api/auth/request/{request_id}`. 64 hex characters.
     pub request_id: String,
     /// Shown on both sides, e.g. `BCDF-2345`.
     pub user_code: String,
@@ -48,14 +70,16 @@ pub struct Opened {
     pub interval: u64,
 }
 
-/// A waiting request, as the person deciding sees it.
+/// A waiting request, as the person deciding sees it. Its code is not here: the person
+/// reads it off the requester's screen and types it to approve.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Pending {
-    /// The code the requester shows.
-    pub user_code: String,
-    /// The label the requester gave, if any.
+    /// The request's number, to deny it or to name it (not secret, not the code).
+    pub number: u64,
+    /// The label the requester gave, if any — claimed by the requester, not verified.
     pub client: Option<String>,
-    /// The requesting page's `Origin`, if it sent one.
+    /// The `Origin` the request came with, if any — claimed by the requester (any local
+    /// program can send any `Origin`), not verified.
     pub origin: Option<String>,
     /// The requester's address.
     pub peer: String,
@@ -95,7 +119,7 @@ pub enum ApprovalEvent {
     Opened(Pending),
     /// A request was approved, denied or expired; the list changed.
     Closed {
-        /// Its code.
-        user_code: String,
+        /// Its number.
+        number: u64,
     },
 }

@@ -263,6 +263,7 @@ mod tests {
             let record = AuditRecord {
                 event: AuditEvent::Mint,
                 entry: mint(n),
+                request: None,
                 user_code: None,
             };
             serde_json::to_string(&record).unwrap() + "\n"

@@ -109,7 +109,10 @@ pub struct AuditRecord {
     /// When, who and the fingerprint (of the token minted, or of the new master token).
     #[serde(flatten)]
     pub entry: AuditEntry,
-    /// The user code of an access request (request, approve and deny lines).
+    /// The number of an access request (request, approve and deny lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<u64>,
+    /// The user code of an access request (request and approve lines).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_code: Option<String>,
 }
@@ -218,6 +221,7 @@ impl AuditLog {
         self.to_file(AuditRecord {
             event: AuditEvent::Mint,
             entry: entry.clone(),
+            request: None,
             user_code: None,
         });
         // No subscribers is fine.
@@ -242,6 +246,7 @@ impl AuditLog {
                 expires_at: 0,
                 fingerprint: crate::token::fingerprint(master.expose()),
             },
+            request: None,
             user_code: None,
         });
     }
@@ -253,10 +258,11 @@ impl AuditLog {
         &self,
         event: AuditEvent,
         source: MintSource,
-        user_code: &str,
+        request: (u64, Option<&str>),
         peer: Option<String>,
         expires_at: u64,
     ) {
+        let (number, user_code) = request;
         self.to_file(AuditRecord {
             event,
             entry: AuditEntry {
@@ -266,7 +272,8 @@ impl AuditLog {
                 expires_at,
                 fingerprint: String::new(),
             },
-            user_code: Some(user_code.to_owned()),
+            request: Some(number),
+            user_code: user_code.map(str::to_owned),
         });
     }
 

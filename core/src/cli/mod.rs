@@ -166,26 +166,32 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// List the access requests waiting for approval (needs PawKey running).
+    /// List the access requests waiting for approval (needs PawKey running). Their codes
+    /// are not listed: you read the code off the browser that asked.
     Requests {
-        /// Print them as JSON: {"requests": [{user_code, client, origin, peer, ttl_hours,
+        /// Print them as JSON: {"requests": [{number, client, origin, peer, ttl_hours,
         /// expires_in}]}.
         #[arg(long)]
         json: bool,
     },
-    /// Approve the access request showing CODE (only if the page shows that code); the
-    /// page gets its session token on its next poll.
+    /// Approve the access request whose code your browser shows; the page gets its
+    /// session token on its next poll. A code no browser of yours shows: deny it.
     Approve {
-        /// The code the requesting page shows, e.g. BCDF-2345.
-        code: String,
+        /// The code the requesting page shows, e.g. BCDF-2345 (asked for on the terminal
+        /// when left out).
+        code: Option<String>,
         /// A shorter lifetime than the page asked for, in hours.
         #[arg(long, value_name = "N")]
         ttl_hours: Option<i64>,
     },
-    /// Deny the access request showing CODE.
+    /// Deny an access request by its number (as `requests` lists it) or code, or all.
     Deny {
-        /// The code the requesting page shows.
-        code: String,
+        /// The request's number, e.g. 3, or its code.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        request: Option<String>,
+        /// Deny every waiting request (a flood from another program, say).
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -292,10 +298,8 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(Command::Status { json }) => local::status(setup, json),
             Some(Command::Sessions { active, json }) => local::sessions(setup, active, json),
             Some(Command::Requests { json }) => requests::list(setup, json),
-            Some(Command::Approve { code, ttl_hours }) => {
-                requests::decide(setup, &code, true, ttl_hours)
-            }
-            Some(Command::Deny { code }) => requests::decide(setup, &code, false, None),
+            Some(Command::Approve { code, ttl_hours }) => requests::approve(setup, code, ttl_hours),
+            Some(Command::Deny { request, all: _ }) => requests::deny(setup, request),
             Some(Command::Completions { .. }) => unreachable!("handled above"),
             None => Err(CliError {
                 message: "no command given — try `serve`, `token` or `--help`".into(),

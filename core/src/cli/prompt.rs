@@ -24,6 +24,17 @@ pub fn read_stdin_token(prompt: &str) -> Result<String, CliError> {
     Ok(line)
 }
 
+/// Reads one visible line after `prompt` (a user code: shown on the requester's screen
+/// anyway, so echoed), from a terminal or a pipe.
+pub fn read_line(prompt: &str) -> Result<String, CliError> {
+    let mut line = String::new();
+    if std::io::stdin().is_terminal() {
+        eprintln!("{prompt}");
+    }
+    std::io::stdin().lock().take(1024).read_line(&mut line)?;
+    Ok(line)
+}
+
 /// Terminal echo on stdin switched off until this is dropped (also on an error return).
 #[cfg(unix)]
 struct EchoOff(rustix::termios::Termios);

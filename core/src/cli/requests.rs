@@ -1,5 +1,7 @@
-//! `requests`, `approve CODE` and `deny CODE`: deciding browsers' access requests from a
-//! terminal, through the running server, with the master from the keychain.
+//! `requests`, `approve CODE` and `deny N|--all`: deciding browsers' access requests from
+//! a terminal, through the running server, with the master from the keychain. The list
+//! never shows a request's code: the person types the code their browser shows, so a
+//! request some other program opened cannot be approved by mistake.
 
 use std::process::ExitCode;
 
@@ -61,13 +63,13 @@ pub(super) fn list(setup: Setup, json: bool) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<10} {:<28} {:<24} {:<16} {:>5} {:>6}",
-        "CODE", "CLIENT", "ORIGIN", "ADDRESS", "HOURS", "LEFT"
+        "{:>4} {:<28} {:<24} {:<16} {:>5} {:>6}",
+        "#", "CLIENT (claimed)", "ORIGIN (claimed)", "ADDRESS", "HOURS", "LEFT"
     );
     for p in &pending {
         println!(
-            "{:<10} {:<28} {:<24} {:<16} {:>5} {:>5}s",
-            p.user_code,
+            "{:>4} {:<28} {:<24} {:<16} {:>5} {:>5}s",
+            p.number,
             p.client.as_deref().unwrap_or("-"),
             p.origin.as_deref().unwrap_or("-"),
             p.peer,
@@ -76,35 +78,53 @@ pub(super) fn list(setup: Setup, json: bool) -> Result<ExitCode, CliError> {
         );
     }
     eprintln!(
-        "Approve one with `{prog} approve CODE` (only if the page shows that code), or deny it with `{prog} deny CODE`.",
+        "Client and origin are what each requester says about itself; any program on this computer can claim them.\n\
+         Approve yours with `{prog} approve CODE`, typing the code your browser shows; deny one with `{prog} deny N`, or all with `{prog} deny --all`.",
         prog = program_name()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// Approves or denies the request with `code`.
-pub(super) fn decide(
+/// Approves the request whose code the person types (as an argument, or at a prompt).
+pub(super) fn approve(
     setup: Setup,
-    code: &str,
-    approve: bool,
+    code: Option<String>,
     ttl_hours: Option<i64>,
 ) -> Result<ExitCode, CliError> {
     let (running, master) = running(&setup)?;
+    let code = match code {
+        Some(c) => c,
+        None => super::prompt::read_line("Type the code your browser shows (e.g. BCDF-2345):")?,
+    };
     let answer = running
-        .decide(&master, code, approve, ttl_hours)
+        .approve(&master, code.trim(), ttl_hours)
         .map_err(refused)?;
-    let client = answer["client"]
-        .as_str()
-        .map(|c| format!(" ({c})"))
-        .unwrap_or_default();
-    let code = answer["user_code"].as_str().unwrap_or(code);
-    if approve {
-        eprintln!(
-            "Approved {code}{client}: the requester receives a session token valid {} h on its next poll.",
-            answer["expires_in_hours"]
-        );
-    } else {
-        eprintln!("Denied {code}{client}.");
+    eprintln!(
+        "Approved request #{}{}: the browser showing {} receives a session token valid {} h on its next poll.",
+        answer["number"],
+        claimed(&answer),
+        crate::approval::normalize_code(&code),
+        answer["expires_in_hours"]
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Denies one request (its number or code), or all of them (`None`).
+pub(super) fn deny(setup: Setup, which: Option<String>) -> Result<ExitCode, CliError> {
+    let (running, master) = running(&setup)?;
+    let answer = running.deny(&master, which.as_deref()).map_err(refused)?;
+    match answer["denied"].as_array() {
+        Some(all) if all.is_empty() => eprintln!("No access requests were waiting."),
+        Some(all) => eprintln!("Denied {} access request(s).", all.len()),
+        None => eprintln!("Denied request #{}{}.", answer["number"], claimed(&answer)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// ` ("label", as it claimed)` for a decision's answer with a label.
+fn claimed(answer: &serde_json::Value) -> String {
+    answer["client"]
+        .as_str()
+        .map(|c| format!(" ({c:?}, as it claimed)"))
+        .unwrap_or_default()
 }

@@ -1,7 +1,8 @@
 //! The access-request routes: a browser asks for a session token without the master
-//! (`POST /auth/request`), polls for the answer (`GET /auth/request/{request_id}`), and
-//! the holder of the master lists, approves and denies (`/auth/requests...`). The logic is
-//! [`crate::approval`]'s; this module maps it to HTTP.
+//! (`POST /auth/request`), collects the answer (`POST /auth/request/{request_id}`: a token
+//! is handed out once, so no safe method may touch it — `GET` and `HEAD` get 405), and the
+//! holder of the master lists, approves with the code the browser shows, and denies
+//! (`/auth/requests...`). The logic is [`crate::approval`]'s; this module maps it to HTTP.
 
 use std::time::Instant;
 
@@ -32,10 +33,18 @@ pub(crate) fn source(headers: &HeaderMap) -> MintSource {
 impl From<ApprovalError> for ApiError {
     fn from(e: ApprovalError) -> Self {
         match e {
-            ApprovalError::TooMany { retry_after } => ApiError::TooManyRequests { retry_after },
+            ApprovalError::TooMany { retry_after }
+            | ApprovalError::TooManyFromAddress { retry_after } => ApiError::Busy {
+                detail: e.to_string(),
+                retry_after,
+            },
             ApprovalError::BadLabel => ApiError::Unprocessable(e.to_string()),
-            ApprovalError::Lengthened { .. } => ApiError::Conflict(e.to_string()),
-            ApprovalError::UnknownCode(_) => ApiError::RequestUnknown(e.to_string()),
+            ApprovalError::Lengthened { .. } | ApprovalError::CodeMismatch(_) => {
+                ApiError::Conflict(e.to_string())
+            }
+            ApprovalError::UnknownCode(_) | ApprovalError::UnknownNumber(_) => {
+                ApiError::RequestUnknown(e.to_string())
+            }
             ApprovalError::Random(cause) => ApiError::Internal(cause),
         }
     }
@@ -55,8 +64,12 @@ impl From<ApproveError> for ApiError {
 #[serde(deny_unknown_fields)]
 pub struct AccessRequest {
     /// A label the person approving sees, e.g. "PocketPaw dashboard" (at most 64
-    /// printable characters).
-    #[schema(max_length = 64, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+    /// printable characters; no control or invisible formatting characters such as bidi
+    /// overrides). Shown as claimed by the requester, not verified.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]*$"
+    )]
     pub client: Option<String>,
     /// Lifetime in hours, 1 to the configured `ttl_hours` (default: the configured value).
     #[schema(minimum = 1, maximum = 720)]
@@ -71,10 +84,10 @@ pub struct AccessRequest {
     tag = "approval",
     request_body(content = Option<AccessRequest>, description = "Optional"),
     responses(
-        (status = 202, description = "Waiting for a person to approve: show user_code and poll with request_id", body = Opened),
+        (status = 202, description = "Waiting for a person to approve: show user_code (the person types it into PawKey) and collect with request_id", body = Opened),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
         (status = 422, description = "client or ttl_hours not acceptable", body = ErrorBody),
-        (status = 429, description = "16 requests already wait, or this client asked too often", body = ErrorBody),
+        (status = 429, description = "4 requests from this address, or 64 in all, already wait; the detail says what to do", body = ErrorBody),
     )
 )]
 pub async fn open(
@@ -92,7 +105,7 @@ pub async fn open(
         .map(str::to_owned);
     let opened = state.request_access(body.client, origin, ip, ttl)?;
     tracing::info!(
-        user_code = %opened.user_code,
+        request = opened.number,
         %ip,
         "access request waiting for approval"
     );
@@ -117,9 +130,11 @@ pub struct PollApproved {
     pub expires_in_hours: u32,
 }
 
-/// Poll an access request with its secret id.
+/// Collect the answer to an access request with its secret id (poll every `interval`
+/// seconds). `POST`, as RFC 8628's token request: the token is handed out once, so a safe
+/// method (`GET`, `HEAD`) must not deliver or use it up; those get 405.
 #[utoipa::path(
-    get,
+    post,
     path = "/api/auth/request/{request_id}",
     tag = "approval",
     params(("request_id" = String, Path, description = "The request_id POST /api/auth/request returned")),
@@ -205,13 +220,18 @@ pub struct ApproveRequest {
     #[schema(minimum = 1, maximum = 720)]
     #[serde(default, deserialize_with = "whole_number")]
     pub ttl_hours: Option<i64>,
+    /// The number of the request being approved, as listed: the code must then be that
+    /// request's (409 otherwise).
+    #[schema(minimum = 1)]
+    #[serde(default)]
+    pub number: Option<u64>,
 }
 
 /// A decision taken.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Decision {
-    /// The request's code.
-    pub user_code: String,
+    /// The request's number.
+    pub number: u64,
     /// "approved" or "denied".
     pub decision: String,
     /// The requester's label, if any.
@@ -220,8 +240,9 @@ pub struct Decision {
     pub expires_in_hours: Option<u32>,
 }
 
-/// Approve the waiting request with this user code (master token). The token goes to the
-/// requester's next poll, not to the approver.
+/// Approve the waiting request with this user code (master token) — the code the
+/// requester shows, typed by the person; listings never contain it. The token goes to the
+/// requester's next collect, not to the approver.
 #[utoipa::path(
     post,
     path = "/api/auth/requests/{user_code}/approve",
@@ -232,7 +253,7 @@ pub struct Decision {
         (status = 200, description = "Approved", body = Decision),
         (status = 401, description = "Missing or wrong master token", body = ErrorBody),
         (status = 404, description = "No waiting request has this code", body = ErrorBody),
-        (status = 409, description = "ttl_hours longer than the request asked for", body = ErrorBody),
+        (status = 409, description = "ttl_hours longer than the request asked for, or the code is not the numbered request's", body = ErrorBody),
         (status = 422, description = "ttl_hours not a whole number", body = ErrorBody),
         (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
         (status = 503, description = "The master token is unavailable (keychain)", body = ErrorBody),
@@ -246,27 +267,28 @@ pub async fn approve(
     Path(user_code): Path<String>,
     OptionalJson(body): OptionalJson<ApproveRequest>,
 ) -> Result<Json<Decision>, ApiError> {
-    let ttl = body.and_then(|b| b.ttl_hours);
-    let (pending, minted) = state.approve(&user_code, ttl, source(&headers))?;
-    tracing::info!(user_code = %pending.user_code, "access request approved");
+    let body = body.unwrap_or_default();
+    let (pending, minted) =
+        state.approve(&user_code, body.number, body.ttl_hours, source(&headers))?;
+    tracing::info!(request = pending.number, "access request approved");
     Ok(Json(Decision {
-        user_code: pending.user_code,
+        number: pending.number,
         decision: "approved".into(),
         client: pending.client,
         expires_in_hours: Some(minted.ttl_hours),
     }))
 }
 
-/// Deny the waiting request with this user code (master token).
+/// Deny the waiting request with this number or code (master token).
 #[utoipa::path(
     post,
-    path = "/api/auth/requests/{user_code}/deny",
+    path = "/api/auth/requests/{request}/deny",
     tag = "approval",
-    params(("user_code" = String, Path, description = "The code the requester shows, e.g. BCDF-2345")),
+    params(("request" = String, Path, description = "The request's number as listed (e.g. 3), or its code")),
     responses(
         (status = 200, description = "Denied", body = Decision),
         (status = 401, description = "Missing or wrong master token", body = ErrorBody),
-        (status = 404, description = "No waiting request has this code", body = ErrorBody),
+        (status = 404, description = "No waiting request has this number or code", body = ErrorBody),
         (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
     ),
     security(("master_token" = []))
@@ -275,14 +297,49 @@ pub async fn deny(
     State(state): State<AppState>,
     _: MasterAuth,
     headers: HeaderMap,
-    Path(user_code): Path<String>,
+    Path(request): Path<String>,
 ) -> Result<Json<Decision>, ApiError> {
-    let pending = state.deny(&user_code, source(&headers))?;
-    tracing::info!(user_code = %pending.user_code, "access request denied");
-    Ok(Json(Decision {
-        user_code: pending.user_code,
+    let pending = state.deny(&request, source(&headers))?;
+    tracing::info!(request = pending.number, "access request denied");
+    Ok(Json(denied(pending)))
+}
+
+fn denied(pending: Pending) -> Decision {
+    Decision {
+        number: pending.number,
         decision: "denied".into(),
         client: pending.client,
         expires_in_hours: None,
-    }))
+    }
+}
+
+/// The requests denied at once.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Denied {
+    /// One decision per request that was waiting.
+    pub denied: Vec<Decision>,
+}
+
+/// Deny every waiting request (master token): clears a flood in one step.
+#[utoipa::path(
+    post,
+    path = "/api/auth/requests/deny-all",
+    tag = "approval",
+    responses(
+        (status = 200, description = "Every waiting request denied (possibly none)", body = Denied),
+        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+    ),
+    security(("master_token" = []))
+)]
+pub async fn deny_all(
+    State(state): State<AppState>,
+    _: MasterAuth,
+    headers: HeaderMap,
+) -> Json<Denied> {
+    let list = state.deny_all(source(&headers));
+    tracing::info!(count = list.len(), "every waiting access request denied");
+    Json(Denied {
+        denied: list.into_iter().map(denied).collect(),
+    })
 }

@@ -73,6 +73,14 @@ pub enum ApiError {
         /// Seconds until the next attempt is allowed.
         retry_after: u64,
     },
+    /// 429: too many access requests are waiting; the detail says why and what to do.
+    #[error("{detail}")]
+    Busy {
+        /// What is going on and what to do, for the person at the browser.
+        detail: String,
+        /// Seconds until a place frees up by itself.
+        retry_after: u64,
+    },
     /// 431: the request headers are over the limit.
     #[error("Request headers too large (limit {} KiB)", crate::server::HEADER_LIMIT / 1024)]
     HeadersTooLarge,
@@ -100,7 +108,9 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Busy { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -138,7 +148,7 @@ impl IntoResponse for ApiError {
             ApiError::InvalidMaster | ApiError::InvalidSession => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::TooManyRequests { retry_after } => {
+            ApiError::TooManyRequests { retry_after } | ApiError::Busy { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}

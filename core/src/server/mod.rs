@@ -58,7 +58,7 @@ const ACCEPT_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 /// `/api/v1`). Full paths rather than `nest`, so a request is routed once and its URI is
 /// never rewritten.
 fn api(mut router: Router<AppState>, prefix: &str) -> Router<AppState> {
-    let routes: [(&str, axum::routing::MethodRouter<AppState>); 14] = [
+    let routes: [(&str, axum::routing::MethodRouter<AppState>); 15] = [
         ("/auth/session", post(routes::create_session)),
         ("/auth/verify", get(routes::verify)),
         ("/auth/login", post(routes::login)),
@@ -68,13 +68,14 @@ fn api(mut router: Router<AppState>, prefix: &str) -> Router<AppState> {
         ("/health", get(routes::health)),
         ("/qr", get(qr::qr)),
         ("/auth/request", post(approval::open)),
-        ("/auth/request/{request_id}", get(approval::poll)),
+        ("/auth/request/{request_id}", post(approval::poll)),
         ("/auth/requests", get(approval::list)),
+        ("/auth/requests/deny-all", post(approval::deny_all)),
         (
             "/auth/requests/{user_code}/approve",
             post(approval::approve),
         ),
-        ("/auth/requests/{user_code}/deny", post(approval::deny)),
+        ("/auth/requests/{request}/deny", post(approval::deny)),
         ("/openapi.json", get(openapi::openapi_json)),
     ];
     for (path, handler) in routes {

@@ -33,6 +33,7 @@ use crate::state::AppState;
         super::approval::list,
         super::approval::approve,
         super::approval::deny,
+        super::approval::deny_all,
     ),
     modifiers(&Security),
     tags(

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::{AppState, MintError, Minted};
-use crate::approval::{ApprovalError, Approvals, Opened, Pending};
+use crate::approval::{ApprovalError, Approvals, Opened, Pending, normalize_code};
 use crate::audit::{AuditEvent, MintSource};
 use crate::clock::now_unix;
 
@@ -44,25 +44,28 @@ impl AppState {
         self.inner.audit.record_access(
             AuditEvent::Request,
             MintSource::Http,
-            &opened.user_code,
+            (opened.number, Some(&opened.user_code)),
             Some(peer.to_string()),
             now_unix().saturating_add(opened.expires_in),
         );
         Ok(opened)
     }
 
-    /// Approves the waiting access request with `user_code`, decided through `via`: mints
-    /// its token, with the requested lifetime or a shorter `ttl_hours`, for the
-    /// requester's next poll. The decision and the mint (for the requester's address) go
-    /// to the audit log.
+    /// Approves the waiting access request whose code the person typed (`user_code`; with
+    /// `number`, it must be that request's code), decided through `via`: mints its token,
+    /// with the requested lifetime or a shorter `ttl_hours`, for the requester's next
+    /// collect. The decision and the mint (for the requester's address) go to the audit
+    /// log.
     pub fn approve(
         &self,
         user_code: &str,
+        number: Option<u64>,
         ttl_hours: Option<i64>,
         via: MintSource,
     ) -> Result<(Pending, Minted), ApproveError> {
         let (pending, minted) = self.inner.approvals.approve(
             user_code,
+            number,
             ttl_hours,
             std::time::Instant::now(),
             |request, ttl| {
@@ -74,27 +77,41 @@ impl AppState {
         self.inner.audit.record_access(
             AuditEvent::Approve,
             via,
-            &pending.user_code,
+            (pending.number, Some(&normalize_code(user_code))),
             Some(pending.peer.clone()),
             minted.expires_at,
         );
         Ok((pending, minted))
     }
 
-    /// Denies the waiting access request with `user_code`, decided through `via`; recorded
-    /// in the audit log.
-    pub fn deny(&self, user_code: &str, via: MintSource) -> Result<Pending, ApprovalError> {
+    /// Denies the waiting access request `which` (its number or code), decided through
+    /// `via`; recorded in the audit log.
+    pub fn deny(&self, which: &str, via: MintSource) -> Result<Pending, ApprovalError> {
         let pending = self
             .inner
             .approvals
-            .deny(user_code, std::time::Instant::now())?;
+            .deny(which, std::time::Instant::now())?;
+        self.record_denial(&pending, via);
+        Ok(pending)
+    }
+
+    /// Denies every waiting access request (a flood cleared in one step), decided through
+    /// `via`; each recorded in the audit log.
+    pub fn deny_all(&self, via: MintSource) -> Vec<Pending> {
+        let denied = self.inner.approvals.deny_all(std::time::Instant::now());
+        for pending in &denied {
+            self.record_denial(pending, via);
+        }
+        denied
+    }
+
+    fn record_denial(&self, pending: &Pending, via: MintSource) {
         self.inner.audit.record_access(
             AuditEvent::Deny,
             via,
-            &pending.user_code,
+            (pending.number, None),
             Some(pending.peer.clone()),
             0,
         );
-        Ok(pending)
     }
 }
