@@ -550,7 +550,7 @@ async function pairPhone() {
     // Our own SVG (ASCII), shown as an image so none of it runs as markup in the page.
     $("pair-qr").src = `data:image/svg+xml;base64,${btoa(pair.svg)}`;
     let expiry = `Scan with your phone to open ${pair.dashboard_url}. The code works until ${formatTime(pair.expires_at)} (10 minutes).`;
-    if (/^https?:\/\/(127\.|localhost|\[::1\])/.test(pair.dashboard_url)) {
+    if (isThisComputer(pair.dashboard_url)) {
       expiry += " A phone cannot reach this computer's localhost: set the dashboard to its network address in Settings.";
     }
     $("pair-expiry").textContent = expiry;
@@ -563,6 +563,35 @@ async function pairPhone() {
 }
 
 // ---------- settings ----------
+
+/** The host a URL really names (after any user@ part), or "" when it does not parse. */
+function urlHost(url) {
+  try {
+    return new URL(url).hostname;
+  } catch (e) {
+    return "";
+  }
+}
+
+/** Whether a URL's host is this computer (localhost, 127.x.y.z, [::1]) — as core decides. */
+function isThisComputer(url) {
+  const host = urlHost(url);
+  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Says under the dashboard field which host the URL names and what its pages may do. */
+function describeDashboard() {
+  const url = $("set-dashboard").value.trim();
+  const host = urlHost(url);
+  const out = $("dashboard-host");
+  if (!host) {
+    out.textContent = "";
+  } else if (isThisComputer(url)) {
+    out.textContent = `Host: ${host} — this computer. Its pages may ask PawKey for access and log in with a session token.`;
+  } else {
+    out.textContent = `Host: ${host} — another machine. Links and the QR code lead there; its pages may not call PawKey unless you add its origin to Allowed origins.`;
+  }
+}
 
 const SETTINGS_FIELDS = {
   port: "set-port",
@@ -587,6 +616,7 @@ function renderSettings(settings) {
   $("set-origins").value = settings.allowed_origins.join("\n");
   $("set-dashboard").value = settings.dashboard_url;
   $("dashboard-where").textContent = settings.dashboard_url;
+  describeDashboard();
   $("set-keep").value = String(settings.window_keep_seconds);
   $("set-login").checked = settings.launch_at_login;
   $("set-hidden").checked = settings.start_hidden_at_login;
@@ -937,6 +967,7 @@ async function start() {
   $("reveal-master").addEventListener("click", toggleReveal);
   $("copy-master").addEventListener("click", copyMaster);
   $("deny-all").addEventListener("click", denyAll);
+  $("set-dashboard").addEventListener("input", describeDashboard);
   // A secret leaves the window only through the marked, cleared copy (the Copy buttons,
   // Ctrl+C on the field): the fields hold no selectable text (style.css), and a native
   // copy or context menu that would reach one is stopped here.

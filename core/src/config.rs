@@ -326,6 +326,34 @@ impl Config {
         problems
     }
 
+    /// Saves what the person changed, and only that: the file as it is, plus every field
+    /// where `wanted` differs from `running` (the config in use, which includes `PAWKEY_*`
+    /// overrides and flags). A one-off `PAWKEY_BIND=0.0.0.0` therefore never becomes
+    /// permanent because some other setting was saved. Returns what the file now holds.
+    pub fn save_changes(
+        path: &Path,
+        running: &Config,
+        wanted: &Config,
+    ) -> Result<Config, ConfigError> {
+        wanted.validate(&Origin::Setting)?;
+        let io = |e: String| ConfigError::Io {
+            action: "write",
+            path: path.to_owned(),
+            source: std::io::Error::other(e),
+        };
+        let table = |c: &Config| toml::Table::try_from(c).map_err(|e| io(e.to_string()));
+        let mut on_file = table(&Self::load_file(path)?)?;
+        let running = table(running)?;
+        for (field, value) in table(wanted)? {
+            if running.get(&field) != Some(&value) {
+                on_file.insert(field, value);
+            }
+        }
+        let merged: Config = on_file.try_into().map_err(|e| io(e.to_string()))?;
+        merged.save(path)?;
+        Ok(merged)
+    }
+
     /// Writes the config atomically (temporary file, then rename), mode 0600 on Unix.
     /// Refuses to replace an existing file that does not parse, so nothing is lost.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
@@ -385,18 +413,101 @@ pub fn check_origin(o: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// The dashboard URL is `http(s)://host[:port][/path]` with no query or fragment (PawKey
-/// appends `/?token=...`).
-pub fn check_dashboard_url(u: &str) -> Result<(), &'static str> {
-    let rest = u
-        .strip_prefix("http://")
-        .or_else(|| u.strip_prefix("https://"))
+/// A dashboard URL taken apart: `scheme://host[:port]` and the host alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardUrl<'a> {
+    /// `http` or `https`.
+    pub scheme: &'a str,
+    /// The host as written: a name, an IPv4 address or `[v6]`.
+    pub host: &'a str,
+    /// The origin, `scheme://host[:port]`.
+    pub origin: &'a str,
+}
+
+impl DashboardUrl<'_> {
+    /// Whether the host is this machine (`localhost`, `127.x.y.z`, `[::1]`).
+    pub fn is_local(&self) -> bool {
+        let host = self.host.to_ascii_lowercase();
+        host == "localhost"
+            || host == "[::1]"
+            || host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|a| a.is_loopback())
+    }
+}
+
+/// Parses a dashboard URL, `http(s)://host[:port][/path]`: no userinfo (in
+/// `http://127.0.0.1:8888@evil.example` the host is `evil.example`), no backslash, no
+/// query or fragment (PawKey appends `/?token=...`), nothing but ASCII letters, digits,
+/// dots and dashes in a host name.
+pub fn parse_dashboard_url(u: &str) -> Result<DashboardUrl<'_>, &'static str> {
+    let (scheme, rest) = u
+        .split_once("://")
+        .filter(|(s, _)| *s == "http" || *s == "https")
         .ok_or("expected http://host:port or https://host:port")?;
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() || rest.contains(['?', '#', ' ', '"', '<', '>']) {
+    if !u.is_ascii() {
+        return Err("use plain ASCII: write an international host name in its xn-- form");
+    }
+    if u.contains('\\') {
+        return Err("a backslash is not allowed (browsers read it as a slash)");
+    }
+    if rest.contains(['?', '#', ' ', '"', '<', '>']) || u.bytes().any(|b| b.is_ascii_control()) {
         return Err("expected http://host:port with no query, fragment or spaces");
     }
-    Ok(())
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        return Err("no user name or password before the host (the part up to @ is not the host)");
+    }
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority
+            .find(']')
+            .ok_or("an IPv6 address needs its closing ]")?;
+        (&authority[..=end], authority[end + 1..].strip_prefix(':'))
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        v6.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            && !host.starts_with(['.', '-'])
+    };
+    if !host_ok {
+        return Err("the host must be a name, an IPv4 address or [an IPv6 address]");
+    }
+    if let Some(p) = port {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().is_err() {
+            return Err("the port must be a number from 1 to 65535");
+        }
+    } else if authority.len() != host.len() {
+        return Err("the host must be a name, an IPv4 address or [an IPv6 address]");
+    }
+    Ok(DashboardUrl {
+        scheme,
+        host,
+        origin: &u[..scheme.len() + 3 + authority.len()],
+    })
+}
+
+/// The dashboard URL is `http(s)://host[:port][/path]` (see [`parse_dashboard_url`]).
+pub fn check_dashboard_url(u: &str) -> Result<(), &'static str> {
+    parse_dashboard_url(u).map(|_| ())
+}
+
+/// The dashboard's origin when it runs on this machine: pages from there may call PawKey
+/// (ask for access, log in) without being named in `allowed_origins`. A dashboard
+/// elsewhere gets no such right by itself.
+pub fn local_dashboard_origin(u: &str) -> Option<&str> {
+    parse_dashboard_url(u)
+        .ok()
+        .filter(DashboardUrl::is_local)
+        .map(|d| d.origin)
 }
 
 /// An extra host is a hostname or address, optionally with `:port`.
@@ -555,5 +666,89 @@ mod tests {
         std::fs::write(&path, "port = [").unwrap();
         assert!(c.save(&path).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "port = [");
+    }
+
+    #[test]
+    fn dashboard_urls_are_parsed_strictly() {
+        for (url, host, local) in [
+            ("http://127.0.0.1:8888", "127.0.0.1", true),
+            ("http://localhost:8888/app/", "localhost", true),
+            ("http://[::1]:8888", "[::1]", true),
+            ("https://paw.example", "paw.example", false),
+            ("http://192.168.1.20:8888", "192.168.1.20", false),
+            (
+                "http://localhost.evil.example:8888",
+                "localhost.evil.example",
+                false,
+            ),
+            (
+                "http://127.0.0.1.evil.example",
+                "127.0.0.1.evil.example",
+                false,
+            ),
+        ] {
+            let d = parse_dashboard_url(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!((d.host, d.is_local()), (host, local), "{url}");
+        }
+        assert_eq!(
+            local_dashboard_origin("http://127.0.0.1:8888/x"),
+            Some("http://127.0.0.1:8888")
+        );
+        assert_eq!(local_dashboard_origin("https://paw.example"), None);
+        for bad in [
+            "http://127.0.0.1:8888@evil.example",
+            "http://user:pw@127.0.0.1:8888",
+            "http://evil.example\\@127.0.0.1:8888",
+            "http://127.0.0.1:8888\\x",
+            "http://lоcalhost:8888",
+            "http://xn--80ak6aa92e.com:99999",
+            "http://:8888",
+            "http://[::1",
+            "http://host:port",
+            "http://127.0.0.1:8888/?token=x",
+            "ftp://paw",
+            "http://a b",
+        ] {
+            assert!(parse_dashboard_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn saving_keeps_environment_overrides_out_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "port = 9000\n").unwrap();
+        let mut running = Config::load_file(&path).unwrap();
+        running
+            .apply_env(|name| match name {
+                "PAWKEY_BIND" => Some("0.0.0.0".into()),
+                "PAWKEY_EXTRA_HOSTS" => Some("box.local".into()),
+                "PAWKEY_ALLOWED_ORIGINS" => Some("http://evil.example".into()),
+                _ => None,
+            })
+            .unwrap();
+        // No change at all: the file stays what it was.
+        let saved = Config::save_changes(&path, &running, &running.clone()).unwrap();
+        assert_eq!(saved, Config::load_file(&path).unwrap());
+        assert_eq!(saved.bind, Config::default().bind);
+        assert!(saved.extra_hosts.is_empty() && saved.allowed_origins.is_empty());
+        assert_eq!(saved.port, 9000);
+        // One field changed: that one is saved, the overrides still are not.
+        let wanted = Config {
+            ttl_hours: 8,
+            ..running.clone()
+        };
+        let saved = Config::save_changes(&path, &running, &wanted).unwrap();
+        assert_eq!(saved.ttl_hours, 8);
+        assert_eq!(saved.bind, Config::default().bind);
+        assert!(saved.allowed_origins.is_empty());
+        // Changing an overridden field on purpose saves it.
+        let wanted = Config {
+            allowed_origins: vec!["https://app.example".into()],
+            ..running.clone()
+        };
+        let saved = Config::save_changes(&path, &running, &wanted).unwrap();
+        assert_eq!(saved.allowed_origins, ["https://app.example"]);
+        assert_eq!(saved.bind, Config::default().bind);
     }
 }

@@ -275,6 +275,53 @@ fn with_home(p: &Pawkeyd, file: &std::path::Path) -> std::process::Command {
 const POCKETPAW: &str = "0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f";
 
 #[test]
+fn a_one_off_environment_override_never_lands_in_the_config_file() {
+    let (p, port, file) = pawkeyd_with_pocketpaw(POCKETPAW);
+    // Run once with a remote bind, extra hosts and origins from the environment; the
+    // import saves a setting (sync_pocketpaw) on the way.
+    let run = run_command(
+        with_home(&p, &file)
+            .env("PAWKEY_BIND", "0.0.0.0")
+            .env("PAWKEY_EXTRA_HOSTS", "box.local")
+            .env("PAWKEY_ALLOWED_ORIGINS", "http://evil.example")
+            .args(["master", "import", "--from-pocketpaw"]),
+        None,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let saved = std::fs::read_to_string(p.config_file()).unwrap();
+    assert!(saved.contains("sync_pocketpaw = true"), "{saved}");
+    for leaked in ["0.0.0.0", "box.local", "evil.example"] {
+        assert!(!saved.contains(leaked), "{leaked} saved:\n{saved}");
+    }
+    // Started again without the variables: loopback only, no extra host or origin.
+    let status = p.ok(&["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["bind"], "127.0.0.1", "{status}");
+    let server = serve(&p, &[]);
+    assert_eq!(http(port, "GET", "/api/health", None).0, 200);
+    let outside = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| {
+            s.connect("192.0.2.1:9")?;
+            s.local_addr()
+        })
+        .map(|a| a.ip())
+        .ok()
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified());
+    if let Some(ip) = outside {
+        // This machine's own non-loopback address does not reach it.
+        assert!(
+            std::net::TcpStream::connect_timeout(
+                &std::net::SocketAddr::new(ip, port),
+                std::time::Duration::from_secs(2)
+            )
+            .is_err(),
+            "listening on {ip}"
+        );
+    }
+    drop(server);
+}
+
+#[test]
 fn imported_from_pocketpaw_a_rotation_replaces_pocketpaws_token_too() {
     let (p, port, file) = pawkeyd_with_pocketpaw(POCKETPAW);
     // Server down: the import links them; the rotation writes both.

@@ -156,7 +156,9 @@ pub async fn import_master_from_pocketpaw(
         )
     })?;
     let read_path = path.clone();
-    let text = tauri::async_runtime::spawn_blocking(move || std::fs::read_to_string(read_path))
+    let text = tauri::async_runtime::spawn_blocking(move || {
+        pawkey_core::pocketpaw::read_pocketpaw_token(&read_path)
+    })
         .await
         .map_err(|e| CommandError::Other(format!("reading the file did not finish: {e}")))?
         .map_err(|e| {

@@ -1090,6 +1090,23 @@ async fn open_dashboard_and_pair_phone_use_bare_tokens_pocketpaw_accepts() {
         .wait_for_text("#err-dashboard_url", "an inline error", |t| !t.is_empty())
         .await;
     assert!(error.contains("ftp://paw"), "{error}");
+    // A URL whose real host hides behind a user@ part: the form names the host it really
+    // leads to, and saving refuses it.
+    app.type_into("#set-dashboard", "http://127.0.0.1:8888@evil.example")
+        .await;
+    let host = app
+        .wait_for_text("#dashboard-host", "the parsed host", |t| {
+            t.contains("evil.example")
+        })
+        .await;
+    assert!(host.contains("another machine"), "{host}");
+    app.click("#save-settings").await;
+    let error = app
+        .wait_for_text("#err-dashboard_url", "the userinfo refusal", |t| {
+            t.contains("@")
+        })
+        .await;
+    assert!(error.contains("not the host"), "{error}");
     app.close().await;
 }
 

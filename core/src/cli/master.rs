@@ -41,7 +41,7 @@ pub(super) fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, Cl
                     message: "cannot find the home directory, so not PocketPaw's token file either — pipe the token in: `pawkey master import < file`".into(),
                     code: 1,
                 })?;
-                std::fs::read_to_string(&path).map_err(|e| CliError {
+                crate::pocketpaw::read_pocketpaw_token(&path).map_err(|e| CliError {
                     message: format!(
                         "cannot read PocketPaw's token file {}: {e} — is PocketPaw installed for this user? Otherwise pipe the token in: `pawkey master import < file`",
                         path.display()
@@ -261,7 +261,9 @@ fn change_store(setup: &Setup, change: Change) -> Result<ExitCode, CliError> {
             sync_pocketpaw: true,
             ..setup.config.clone()
         };
-        match config.save(&setup.paths.config_file) {
+        match crate::config::Config::save_changes(&setup.paths.config_file, &setup.config, &config)
+            .map(drop)
+        {
             Ok(()) => eprintln!(
                 "PawKey keeps PocketPaw in step from now on: rotations also replace PocketPaw's token file (sync_pocketpaw in {}).",
                 setup.paths.config_file.display()

@@ -22,13 +22,6 @@ use super::{BODY_LIMIT, HEADER_LIMIT};
 use crate::config::Config;
 use crate::state::AppState;
 
-/// Origins of Tauri's webview on Linux, macOS and Windows.
-const TAURI_ORIGINS: [&str; 3] = [
-    "tauri://localhost",
-    "http://tauri.localhost",
-    "https://tauri.localhost",
-];
-
 /// Loopback host names accepted in `Host`.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
@@ -101,22 +94,16 @@ fn split_host_port(s: &str) -> (Option<&str>, Result<Option<u16>, ()>) {
     (Some(name).filter(|n| !n.is_empty()), port)
 }
 
-/// The origin (`scheme://host[:port]`) of a URL such as the configured dashboard URL.
-fn origin_of(url: &str) -> Option<&str> {
-    let scheme_end = url.find("://")? + 3;
-    let end = url[scheme_end..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| scheme_end + i);
-    Some(&url[..end])
-}
-
-/// Is `origin` (an `Origin` header value) allowed to call us on `port`? Allowed: Tauri's
-/// webview, PawKey's own pages (`http://` and a host [`host_allowed`] accepts, with our
-/// port), the configured dashboard's origin and every origin in `allowed_origins`.
+/// Is `origin` (an `Origin` header value) allowed to call us on `port`? Allowed: PawKey's
+/// own pages (`http://` and a host [`host_allowed`] accepts, with our port), the configured
+/// dashboard's origin when the dashboard runs on this machine, and every origin in
+/// `allowed_origins`. Not Tauri's webview origins (`tauri://localhost`,
+/// `http(s)://tauri.localhost`): every Tauri app on the machine has them, and PawKey's own
+/// window talks to it over IPC, never HTTP.
 pub fn origin_allowed(origin: &str, port: u16, config: &Config) -> bool {
-    if TAURI_ORIGINS.contains(&origin)
-        || config.allowed_origins.iter().any(|a| a == origin)
-        || origin_of(&config.dashboard_url).is_some_and(|d| d.eq_ignore_ascii_case(origin))
+    if config.allowed_origins.iter().any(|a| a == origin)
+        || crate::config::local_dashboard_origin(&config.dashboard_url)
+            .is_some_and(|d| d.eq_ignore_ascii_case(origin))
     {
         return true;
     }
@@ -383,9 +370,6 @@ mod tests {
     fn origins() {
         let config = Config::default();
         for ok in [
-            "tauri://localhost",
-            "http://tauri.localhost",
-            "https://tauri.localhost",
             "http://localhost:8000",
             "http://127.0.0.1:8000",
             "http://[::1]:8000",
@@ -395,6 +379,10 @@ mod tests {
             assert!(origin_allowed(ok, 8000, &config), "{ok}");
         }
         for bad in [
+            // Every Tauri app's webview has these; PawKey's window uses IPC.
+            "tauri://localhost",
+            "http://tauri.localhost",
+            "https://tauri.localhost",
             "null",
             "http://evil.com",
             "https://localhost:8000",
@@ -411,11 +399,18 @@ mod tests {
         }
         let config = Config {
             allowed_origins: vec!["https://app.example".to_owned()],
-            dashboard_url: "https://paw.example:8443/app".to_owned(),
+            dashboard_url: "http://[::1]:9999/app".to_owned(),
             ..Config::default()
         };
         assert!(origin_allowed("https://app.example", 8000, &config));
-        assert!(origin_allowed("https://paw.example:8443", 8000, &config));
+        assert!(origin_allowed("http://[::1]:9999", 8000, &config));
         assert!(!origin_allowed("http://127.0.0.1:8888", 8000, &config));
+        // A dashboard on another machine does not join the list by itself: name it in
+        // allowed_origins if its pages should call PawKey.
+        let remote = Config {
+            dashboard_url: "https://paw.example:8443/app".to_owned(),
+            ..Config::default()
+        };
+        assert!(!origin_allowed("https://paw.example:8443", 8000, &remote));
     }
 }

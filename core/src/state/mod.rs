@@ -419,11 +419,13 @@ impl AppState {
         }
     }
 
-    /// Validates and saves settings to the config file, then applies them.
+    /// Validates `config`, saves what differs from the config in use to the config file
+    /// ([`Config::save_changes`]: environment overrides stay out of the file), then
+    /// applies it.
     pub fn save_config(&self, config: Config) -> Result<(), crate::config::ConfigError> {
         config.validate(&crate::config::Origin::Setting)?;
         if let Some(path) = self.config_path() {
-            config.save(path)?;
+            Config::save_changes(path, &self.config(), &config)?;
         }
         self.set_config(config);
         Ok(())
