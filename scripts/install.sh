@@ -31,6 +31,7 @@ build_pkgs=(
 )
 test_pkgs=(
   xvfb webkit2gtk-driver xclip x11-utils imagemagick xdotool
+  desktop-file-utils libglib2.0-bin
   python3-venv systemd util-linux groff-base man-db
 )
 

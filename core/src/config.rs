@@ -356,6 +356,8 @@ impl Config {
 
     /// Writes the config atomically (temporary file, then rename), mode 0600 on Unix.
     /// Refuses to replace an existing file that does not parse, so nothing is lost.
+    /// The temporary file has a random name and is created new, never through a symbolic
+    /// link ([`create_temp_file`]).
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate(&Origin::Setting)?;
         if path.exists() {
@@ -372,19 +374,18 @@ impl Config {
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
         let text = toml::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
+        let mut random = [0u8; 16];
+        getrandom::fill(&mut random).map_err(|e| io(std::io::Error::other(e.to_string())))?;
         let tmp = dir.join(format!(
             ".{}.tmp-{}",
             path.file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or("config.toml"),
-            std::process::id()
+            hex::encode(random)
         ));
-        let write = || -> std::io::Result<()> {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(&tmp)?;
+        // Only a file this call created is ever removed again.
+        let mut f = create_temp_file(&tmp).map_err(io)?;
+        let mut write = || -> std::io::Result<()> {
             f.write_all(b"# PawKey settings. See the README's configuration table.\n")?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
@@ -395,6 +396,22 @@ impl Config {
             io(e)
         })
     }
+}
+
+/// Creates `path` for writing: it must not exist yet (`O_CREAT|O_EXCL`, which also refuses
+/// a symbolic link there, dangling or not) and, on Unix, is never opened through a symbolic
+/// link (`O_NOFOLLOW`) and is created mode 0600.
+fn create_temp_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+        opts.custom_flags(OFlags::NOFOLLOW.bits() as i32);
+    }
+    opts.open(path)
 }
 
 /// An allowed origin is `scheme://host[:port]` with no path, query or trailing slash.
@@ -750,5 +767,50 @@ mod tests {
         let saved = Config::save_changes(&path, &running, &wanted).unwrap();
         assert_eq!(saved.allowed_origins, ["https://app.example"]);
         assert_eq!(saved.bind, Config::default().bind);
+    }
+
+    /// A symbolic link planted where the temporary file goes is neither followed nor
+    /// replaced: what it points at stays as it was, and the save still lands.
+    #[cfg(unix)]
+    #[test]
+    fn save_never_writes_through_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        // The old temporary name was predictable (`.config.toml.tmp-<pid>`).
+        let planted = dir
+            .path()
+            .join(format!(".config.toml.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let c = Config {
+            port: 9124,
+            ..Config::default()
+        };
+        c.save(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert_eq!(Config::load_file(&path).unwrap(), c);
+        // The planted link is left alone and is the only temporary name left behind.
+        assert!(std::fs::symlink_metadata(&planted).unwrap().is_symlink());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with(".config.toml.tmp-"))
+            .collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+
+        // Whatever the name, the temporary file is created new and never through a link:
+        // a link there, dangling or pointing at a file, is an error and stays untouched.
+        let dangling = dir.path().join("dangling-target");
+        for target in [&victim, &dangling] {
+            let at = dir.path().join(".config.toml.tmp-fixed");
+            let _ = std::fs::remove_file(&at);
+            std::os::unix::fs::symlink(target, &at).unwrap();
+            let e = create_temp_file(&at).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "{e}");
+            assert!(!dangling.exists());
+        }
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     }
 }

@@ -1,12 +1,19 @@
 //! Clipboard hygiene: a copied token is marked as a password (clipboard managers that honour
 //! the hint skip it) and is later cleared — after `clipboard_clear_seconds` and on quit —
 //! but only if the clipboard still holds that token, so nothing the user copied since is
-//! ever wiped.
+//! ever wiped. A copied master token is always cleared ([`clear_after_seconds`]).
 //!
 //! The "only if still ours" rule lives in [`ClipboardGuard`], written against the small
 //! [`ClipboardText`] trait so it is unit-tested without a display; [`SystemClipboard`] is
 //! the real clipboard (arboard). All calls block briefly on the display server: call them
 //! from a blocking thread.
+//!
+//! Checking and clearing are two steps, so a copy made between them could be wiped. On X11
+//! the clear itself is conditional: it hands the selection to nobody *as of the moment of
+//! our copy* (`SetSelectionOwner(None, CLIPBOARD, t)`), which the X server ignores when
+//! anyone took the selection after `t` — compare and clear in one step, done by the server.
+//! Windows and macOS offer no such call through arboard; there the window between the check
+//! and the clear is the two calls back to back (well under a millisecond).
 
 use std::sync::Mutex;
 
@@ -18,8 +25,31 @@ pub trait ClipboardText: Send {
     fn read_text(&mut self) -> Option<String>;
     /// Puts `text` on the clipboard, marked as a secret for clipboard managers.
     fn write_secret(&mut self, text: &str) -> Result<(), String>;
-    /// Empties the clipboard.
+    /// Empties the clipboard — where the platform can tell, only if nobody has written it
+    /// since our last [`write_secret`](Self::write_secret).
     fn clear(&mut self) -> Result<(), String>;
+}
+
+/// How long a copied master token stays on the clipboard when `clipboard_clear_seconds` is
+/// 0 ("never" is for session tokens only).
+pub const MASTER_CLEAR_SECONDS: u32 = 30;
+
+/// What a copied secret is: session tokens follow the setting, the master always clears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// A session token.
+    Session,
+    /// The master token.
+    Master,
+}
+
+/// Seconds until a copied secret of `kind` is cleared (0 = never), given the configured
+/// `clipboard_clear_seconds`: a master token is never left on the clipboard for good.
+pub fn clear_after_seconds(kind: SecretKind, configured: u32) -> u32 {
+    match (kind, configured) {
+        (SecretKind::Master, 0) => MASTER_CLEAR_SECONDS,
+        (_, seconds) => seconds,
+    }
 }
 
 /// Identifies one copy, so a timer started for an earlier copy leaves a later one alone.
@@ -118,6 +148,9 @@ impl<C: ClipboardText> Inner<C> {
 #[derive(Default)]
 pub struct SystemClipboard {
     clipboard: Option<arboard::Clipboard>,
+    /// X11: our own connection and the server time of our last copy.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    x11: Option<x11::CopyStamp>,
 }
 
 impl SystemClipboard {
@@ -163,13 +196,157 @@ impl ClipboardText for SystemClipboard {
             set.exclude_from_history().exclude_from_cloud()
         };
         set.text(text)
-            .map_err(|e| format!("could not copy to the clipboard: {e}"))
+            .map_err(|e| format!("could not copy to the clipboard: {e}"))?;
+        #[cfg(all(unix, not(target_os = "macos")))]
+        {
+            // A read through arboard's own connection makes sure the X server has processed
+            // its SetSelectionOwner before we take the time: the stamp is never before it.
+            let _ = self.open()?.get_text().map(Zeroizing::new);
+            self.x11 = x11::CopyStamp::after_copy()
+                .inspect_err(|e| tracing::debug!("no X11 copy time ({e}); plain clear"))
+                .ok();
+        }
+        Ok(())
     }
 
     fn clear(&mut self) -> Result<(), String> {
+        #[cfg(all(unix, not(target_os = "macos")))]
+        if let Some(stamp) = self.x11.take() {
+            match stamp.release_unless_taken() {
+                Ok(x11::Released::Done) => return Ok(()),
+                // Someone copied after us: theirs stays.
+                Ok(x11::Released::TakenSince) => return Ok(()),
+                Ok(x11::Released::StillOurs) | Err(_) => {}
+            }
+        }
         self.open()?
             .clear()
             .map_err(|e| format!("could not clear the clipboard: {e}"))
+    }
+}
+
+/// X11's compare-and-clear: the selection is released as of the server time of our copy.
+#[cfg(all(unix, not(target_os = "macos")))]
+mod x11 {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::Event;
+    use x11rb::protocol::xproto::{
+        Atom, AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, CreateWindowAux, EventMask,
+        PropMode, Timestamp, Window, WindowClass,
+    };
+    use x11rb::rust_connection::RustConnection;
+    use x11rb::wrapper::ConnectionExt as _;
+
+    /// What releasing the selection did.
+    #[derive(Debug, PartialEq, Eq)]
+    pub(super) enum Released {
+        /// Nobody owns the clipboard now.
+        Done,
+        /// Another client took the clipboard after our copy: left alone.
+        TakenSince,
+        /// The server kept the owner of our copy (its time was not after ours): the caller
+        /// clears it the plain way.
+        StillOurs,
+    }
+
+    /// Our own connection, the clipboard's owner right after our copy, and the time then.
+    pub(super) struct CopyStamp {
+        conn: RustConnection,
+        clipboard: Atom,
+        owner: Window,
+        time: Timestamp,
+    }
+
+    fn err(e: impl std::fmt::Display) -> String {
+        e.to_string()
+    }
+
+    impl CopyStamp {
+        /// Records the clipboard's owner (arboard's window) and the X server's time now,
+        /// read from a zero-length property append on a window of our own (ICCCM 2.1).
+        pub(super) fn after_copy() -> Result<Self, String> {
+            std::env::var_os("DISPLAY").ok_or("no DISPLAY")?;
+            let (conn, screen) = x11rb::connect(None).map_err(err)?;
+            let root = conn.setup().roots[screen].root;
+            let clipboard = conn
+                .intern_atom(false, b"CLIPBOARD")
+                .map_err(err)?
+                .reply()
+                .map_err(err)?
+                .atom;
+            let window = conn.generate_id().map_err(err)?;
+            conn.create_window(
+                0,
+                window,
+                root,
+                0,
+                0,
+                1,
+                1,
+                0,
+                WindowClass::INPUT_ONLY,
+                0,
+                &CreateWindowAux::new(),
+            )
+            .map_err(err)?;
+            conn.change_window_attributes(
+                window,
+                &ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE),
+            )
+            .map_err(err)?;
+            let owner = conn
+                .get_selection_owner(clipboard)
+                .map_err(err)?
+                .reply()
+                .map_err(err)?
+                .owner;
+            conn.change_property8(
+                PropMode::APPEND,
+                window,
+                AtomEnum::WM_NAME,
+                AtomEnum::STRING,
+                &[],
+            )
+            .map_err(err)?;
+            conn.flush().map_err(err)?;
+            let time = loop {
+                if let Event::PropertyNotify(e) = conn.wait_for_event().map_err(err)?
+                    && e.window == window
+                {
+                    break e.time;
+                }
+            };
+            conn.destroy_window(window).map_err(err)?;
+            conn.flush().map_err(err)?;
+            Ok(Self {
+                conn,
+                clipboard,
+                owner,
+                time,
+            })
+        }
+
+        /// Gives the clipboard to nobody as of our copy's time. The X server ignores that
+        /// when the selection changed hands after then, so a later copy is never wiped.
+        pub(super) fn release_unless_taken(self) -> Result<Released, String> {
+            self.conn
+                .set_selection_owner(x11rb::NONE, self.clipboard, self.time)
+                .map_err(err)?;
+            let now = self
+                .conn
+                .get_selection_owner(self.clipboard)
+                .map_err(err)?
+                .reply()
+                .map_err(err)?
+                .owner;
+            Ok(if now == x11rb::NONE {
+                Released::Done
+            } else if now == self.owner {
+                Released::StillOurs
+            } else {
+                Released::TakenSince
+            })
+        }
     }
 }
 
@@ -225,6 +402,74 @@ pub(crate) mod tests {
     fn guard() -> (ClipboardGuard<FakeClipboard>, FakeClipboard) {
         let fake = FakeClipboard::default();
         (ClipboardGuard::new(fake.clone()), fake)
+    }
+
+    #[test]
+    fn a_copied_master_is_always_cleared() {
+        assert_eq!(
+            clear_after_seconds(SecretKind::Master, 0),
+            MASTER_CLEAR_SECONDS
+        );
+        assert_eq!(clear_after_seconds(SecretKind::Master, 10), 10);
+        assert_eq!(clear_after_seconds(SecretKind::Session, 0), 0);
+        assert_eq!(clear_after_seconds(SecretKind::Session, 45), 45);
+    }
+
+    /// The real X11 clipboard (the tests run under Xvfb): a copy another program makes after
+    /// ours — here between the "still ours?" check and the clear — survives the clear; with
+    /// nobody copying in between, the clear empties the clipboard.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn on_x11_a_copy_made_after_ours_survives_the_clear() {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "needs an X display: run under xvfb-run (make test does)"
+        );
+        let xclip_out = || {
+            Command::new("xclip")
+                .args(["-o", "-selection", "clipboard"])
+                .stderr(Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        };
+        let mut ours = SystemClipboard::default();
+        ours.write_secret("pawkey-test-secret").unwrap();
+        assert_eq!(ours.read_text().as_deref(), Some("pawkey-test-secret"));
+        assert_eq!(xclip_out().as_deref(), Some("pawkey-test-secret"));
+
+        // Another program copies (xclip keeps running to own the selection).
+        let mut xclip = Command::new("xclip")
+            .args(["-i", "-selection", "clipboard"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("xclip (scripts/install.sh deps-test)");
+        xclip
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"the person's own copy")
+            .unwrap();
+        xclip.wait().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while xclip_out().as_deref() != Some("the person's own copy") {
+            assert!(std::time::Instant::now() < deadline, "xclip never copied");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        ours.clear().unwrap();
+        assert_eq!(xclip_out().as_deref(), Some("the person's own copy"));
+
+        // Copying again takes the clipboard back (and ends xclip); this clear empties it.
+        ours.write_secret("pawkey-test-secret-2").unwrap();
+        assert_eq!(xclip_out().as_deref(), Some("pawkey-test-secret-2"));
+        ours.clear().unwrap();
+        assert_eq!(xclip_out(), None);
+        assert_eq!(ours.read_text(), None);
     }
 
     #[test]

@@ -100,20 +100,6 @@ fn boot(app: AppHandle, setup: Result<Setup, String>) {
     });
 }
 
-/// Rewrites the login entry, when there is one, to match `start_hidden_at_login` (an entry
-/// written by an older PawKey, or before the setting changed in the file).
-fn keep_login_entry_current(setup: &Result<Setup, String>) {
-    let Ok(setup) = setup else { return };
-    let Ok(item) = autostart::LoginItem::for_this_app() else {
-        return;
-    };
-    if item.is_enabled()
-        && let Err(e) = item.set(true, setup.config.start_hidden_at_login)
-    {
-        tracing::warn!("could not update the login entry: {e}");
-    }
-}
-
 /// Launches the desktop app; returns when it exits.
 pub fn run(cli: Cli) -> ExitCode {
     let hidden = cli.hidden;
@@ -188,7 +174,6 @@ pub fn run(cli: Cli) -> ExitCode {
             } else {
                 show_main_window(&handle);
             }
-            keep_login_entry_current(&setup);
             boot(handle.clone(), setup);
             let on_signal = handle.clone();
             tauri::async_runtime::spawn(async move {

@@ -754,7 +754,18 @@ async fn master_import_by_paste_and_from_pocketpaws_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launch_at_login_writes_the_autostart_entry_with_hidden_as_set() {
-    let app = App::launch(Options::default()).await;
+    // An APPIMAGE inherited from elsewhere (this is no AppImage) must not become the entry.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let fake_appimage = elsewhere.path().join("Other.AppImage");
+    std::fs::write(&fake_appimage, "").unwrap();
+    let app = App::launch(Options {
+        env: vec![
+            ("APPIMAGE".into(), fake_appimage.display().to_string()),
+            ("APPDIR".into(), "/tmp/.mount_Other".into()),
+        ],
+        ..Options::default()
+    })
+    .await;
     app.wait_for_attr("#server-status", "data-state", "listening")
         .await;
     let entry = app.sandbox.home().join(".config/autostart/PawKey.desktop");
@@ -799,6 +810,42 @@ async fn launch_at_login_writes_the_autostart_entry_with_hidden_as_set() {
     )
     .await;
     app.close().await;
+}
+
+/// Starting PawKey never touches an existing login entry: not its text (which may point at
+/// another copy of PawKey, or say whatever the person last saved), not even its mtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_leaves_the_login_entry_alone() {
+    // Its own HOME, so the entry is where any PawKey looks: $XDG_CONFIG_HOME or ~/.config.
+    let home = tempfile::tempdir().unwrap();
+    let entry = home.path().join(".config/autostart/PawKey.desktop");
+    std::fs::create_dir_all(entry.parent().unwrap()).unwrap();
+    let text = "[Desktop Entry]\nType=Application\nName=PawKey\nExec=/opt/pawkey-old/pawkey\n";
+    std::fs::write(&entry, text).unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&entry)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let app = App::launch_ready(Options {
+        env: vec![
+            ("HOME".into(), home.path().display().to_string()),
+            (
+                "XDG_CONFIG_HOME".into(),
+                home.path().join(".config").display().to_string(),
+            ),
+        ],
+        ..Options::default()
+    })
+    .await;
+    // The window shows the entry as on.
+    assert!(app.selected("#set-login").await);
+    assert_eq!(std::fs::read_to_string(&entry).unwrap(), text);
+    assert_eq!(std::fs::metadata(&entry).unwrap().modified().unwrap(), old);
+    app.close().await;
+    assert_eq!(std::fs::read_to_string(&entry).unwrap(), text);
 }
 
 #[test]
