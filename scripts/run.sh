@@ -10,9 +10,10 @@
 # usual places (~/.config/pawkey, ~/.local/share/pawkey).
 # Either way the run writes a small file for other terminals, ~/.cache/pawkey/run.env
 # (PAWKEY_RUN_ENV=PATH for another place; mode 0600 in a 0700 directory, removed when the run
-# stops): `. ~/.cache/pawkey/run.env` puts this build's pawkeyd (and pawkey) first on PATH
-# and, in the private mode, joins this run's D-Bus session, so `pawkeyd token` reaches the
-# same keychain. It holds no secret. Set PORT=N to use another port than 8000.
+# stops): `. ~/.cache/pawkey/run.env` puts this build's pawkeyd (and pawkey) first on PATH,
+# sets PAWKEY_PORT when PORT was given and, in the private mode, joins this run's D-Bus
+# session, so `pawkeyd token` reaches the same keychain. It holds no secret.
+# Set PORT=N to use another port than 8000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
@@ -38,6 +39,11 @@ if [ "${1:-}" = --inside ]; then
     echo "$marker"
     echo "# Written by PawKey's make run; removed when it stops. Source it: . $shown_env"
     echo "PATH=$(sq "$bin_dir"):\"\$PATH\"; export PATH"
+    # The port of this run (PORT=N), so `pawkeyd status` and the commands that reach the
+    # running PawKey look where it listens.
+    if [ -n "${PAWKEY_PORT:-}" ]; then
+      echo "PAWKEY_PORT=$(sq "$PAWKEY_PORT"); export PAWKEY_PORT"
+    fi
     if [ "$keyring" = private ]; then
       echo "DBUS_SESSION_BUS_ADDRESS=$(sq "$DBUS_SESSION_BUS_ADDRESS"); export DBUS_SESSION_BUS_ADDRESS"
     fi
