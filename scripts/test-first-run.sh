@@ -259,6 +259,23 @@ check "the run's output does not hold the master token" not grep -qFf <(printf '
 check "run.env does not hold the master token" not grep -qFf <(printf '%s\n' "$master") "$run_env"
 
 section "Ctrl+C"
+# The live processes of the run: they carry PAWKEY_PORT=$port (run.sh exports it; this script
+# has none), the keyring daemon and the bus included.
+run_processes() {
+  local f p state
+  for f in $(grep -lszxF "PAWKEY_PORT=$port" /proc/[0-9]*/environ 2>/dev/null || true); do
+    p=${f#/proc/}
+    p=${p%/environ}
+    # The state after the command name in /proc/PID/stat; Z (a zombie) has exited.
+    state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1 || true)
+    if [ -n "$state" ] && [ "$state" != Z ]; then
+      printf '%s ' "$(cut -d' ' -f2 "/proc/$p/stat" 2>/dev/null)"
+    fi
+  done
+}
+running=$(run_processes)
+check "while it runs, its processes are seen: $running" \
+  has_all "$running" "(pawkeyd)" "(gnome-keyring-d)" "(dbus-daemon)"
 hdr=$(grep -oE '@/[^ ]+/authorization' "$log" | head -n1)
 hdr=${hdr#@}
 check "the banner's header file exists while running, mode 0600" [ "$(stat -c %a "$hdr")" = 600 ]
@@ -269,14 +286,7 @@ run_pid=""
 check "the server stopped answering" not curl -fs -o /dev/null "http://127.0.0.1:$port/api/health"
 check "run.env removed" [ ! -e "$run_env" ]
 check "the header file removed" [ ! -e "$hdr" ]
-# The run's processes carry PAWKEY_PORT=$port (run.sh exports it; this script has none).
-left=""
-for f in $(grep -lszxF "PAWKEY_PORT=$port" /proc/[0-9]*/environ 2>/dev/null || true); do
-  p=${f#/proc/}
-  p=${p%/environ}
-  state=$(ps -o stat= -p "$p" 2>/dev/null || true)
-  if [ -n "$state" ] && [[ $state != Z* ]]; then left="$left $p"; fi
-done
+left=$(run_processes)
 check "no process of the run is left (keyring daemon, bus, server): ${left:-none}" [ -z "$left" ]
 check "the audit log stays in ~/.local/share/pawkey" [ -s "$HOME/.local/share/pawkey/audit.jsonl" ]
 check "the temporary keyring's files were not in ~/.local/share" [ ! -e "$HOME/.local/share/keyrings" ]
