@@ -6,22 +6,28 @@ CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: run test prove build release lint fmt deps bench bench-desktop fuzz clean dist dist-test
+.PHONY: install
 
 ## Build and start PawKey: the desktop app when a display is available, otherwise the
 ## headless server inside a D-Bus session with an unlocked gnome-keyring.
 run:
 	scripts/run.sh
 
+## pawkeyd (and pawkey, when built) into ~/.local/bin (BINDIR=DIR for another), so any
+## terminal can type them (scripts/install-local.sh; says so when it is not on PATH).
+install:
+	scripts/install-local.sh
+
 ## Install what the tests need, then fmt check, clippy -D warnings, build, every Rust test
 ## (unit, integration, desktop end-to-end under Xvfb, keychain tests against a real
-## gnome-keyring) and the PocketPaw interop test (scripts/test-extra-pocketpaw.sh).
-## Prints each step's seconds. About 2 min warm on 2 cores (README.md has the figures).
+## gnome-keyring), the PocketPaw interop test (scripts/test-extra-pocketpaw.sh) and the
+## first five minutes of a newcomer (scripts/test-first-run.sh). Prints each step's seconds (README.md has the times).
 test:
 	scripts/test.sh
 
 ## The heavy proofs, not in `make test`: fuzzing (60 s per target), schemathesis, 1M-request
-## load, limiter bound, SIGTERM, keychain/port/config/data-dir faults. About 5 min after
-## `make test` (its release and fuzz builds add about 6 min the first time).
+## load, limiter bound, SIGTERM, keychain/port/config/data-dir faults (README.md has the
+## times).
 prove:
 	scripts/prove.sh
 
@@ -57,7 +63,7 @@ bench:
 
 ## The desktop app's memory (RSS/PSS with WebKit's processes) and timings (launch, first
 ## paint, reopen, tray copy, --hidden): release build, Xvfb, real keychain, 5 runs
-## (PAWKEY_BENCH_RUNS=N). About 12 min plus the release build; docs/BENCHMARKS.md.
+## (PAWKEY_BENCH_RUNS=N); docs/BENCHMARKS.md.
 bench-desktop:
 	scripts/install.sh test
 	xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-keyring.sh \

@@ -5,7 +5,8 @@
 #
 # Usage: scripts/install.sh WHAT...
 #   deps-build    Debian packages to build and run PawKey (WebKitGTK, GTK, gnome-keyring...)
-#   deps-test     deps-build plus the test packages (Xvfb, WebKitWebDriver, xclip, ...)
+#   deps-test     deps-build plus the test packages (Xvfb, WebKitWebDriver, xclip, zsh and
+#                 fish for the completion checks, ...)
 #   tauri-cli     tauri-cli 2 from crates.io (`make dist`)
 #   tauri-driver  tauri-driver 2 from crates.io (desktop end-to-end tests)
 #   python        target/test-venv with `requests` (core/tests/foreign_clients.rs)
@@ -33,6 +34,7 @@ test_pkgs=(
   xvfb webkit2gtk-driver xclip x11-utils imagemagick xdotool
   desktop-file-utils libglib2.0-bin
   python3-venv systemd util-linux groff-base man-db
+  zsh fish
 )
 
 # The accessibility checker the end-to-end tests inject into the window and the landing

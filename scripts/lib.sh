@@ -27,6 +27,34 @@ test_venv=$PWD/target/test-venv
 
 die() { echo "error: $*" >&2; exit 1; }
 
+# require_rust [fmt clippy]: stops with one line saying what to install unless cargo and
+# rustc meet the workspace's rust-version (Cargo.toml; edition 2024), and, when asked for,
+# rustfmt and clippy are there. Debian 12's own rustc is 1.63: too old.
+# shellcheck disable=SC2120 # (callers that only build pass no tool)
+require_rust() {
+  local need have cargo_home=${CARGO_HOME:-$HOME/.cargo}
+  need=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
+  [ -n "$need" ] || die "no rust-version in Cargo.toml"
+  have=$(rustc --version 2>/dev/null | awk '{print $2}') || true
+  if [ -n "$have" ] && command -v cargo >/dev/null 2>&1 &&
+    [ "$(printf '%s\n%s\n' "$need" "${have%%-*}" | sort -V | head -n1)" = "$need" ]; then
+    :
+  elif ! command -v cargo >/dev/null 2>&1 && [ -x "$cargo_home/bin/cargo" ]; then
+    die "PawKey needs Rust $need or newer: rustup's cargo is in $cargo_home/bin, which is not on PATH; run . \"$cargo_home/env\" (then check with rustc --version)"
+  elif command -v rustup >/dev/null 2>&1; then
+    die "PawKey needs Rust $need or newer (edition 2024), found rustc ${have:-none}: run rustup update stable && rustup default stable"
+  else
+    die "PawKey needs Rust $need or newer (edition 2024) with rustfmt and clippy, found rustc ${have:-none} (Debian 12's is 1.63); get it with rustup: curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy && . \"\$HOME/.cargo/env\""
+  fi
+  local tool component
+  for tool in "$@"; do
+    component=$tool
+    [ "$tool" != fmt ] || component=rustfmt
+    cargo "$tool" --version >/dev/null 2>&1 ||
+      die "PawKey's checks need cargo $tool (Rust $need or newer): rustup component add $component"
+  done
+}
+
 # Runs a command as root: directly when root, else through sudo.
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then

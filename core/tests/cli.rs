@@ -821,7 +821,7 @@ fn run_banner_line(p: &Pawkeyd, text: &str) -> String {
         .unwrap_or_else(|| panic!("no curl line in {text}"))
         .trim();
     let mut sh = shell_command(p, "sh");
-    sh.args(["-c", &format!("{line} -fsS")]);
+    sh.args(["-c", line]);
     let run = run_command(&mut sh, None);
     assert_eq!(run.code, Some(0), "{line}: {run:?}");
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
@@ -841,7 +841,7 @@ fn the_serve_banner_keeps_the_master_off_every_command_line_and_its_lines_work()
     assert!(text.contains(&format!("\n  {me} token\n")), "{text}");
     assert!(
         text.contains(&format!(
-            "\n  {me} master show | sed 's/^/Authorization: Bearer /' | curl -X POST http://localhost:{}/api/auth/session -H @-\n",
+            "\n  {me} master show | sed 's/^/Authorization: Bearer /' | curl -fsS -X POST http://localhost:{}/api/auth/session -H @-\n",
             serve.port
         )),
         "{text}"

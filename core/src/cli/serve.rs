@@ -40,12 +40,14 @@ fn shell_quote(s: &str) -> String {
 }
 
 /// The lines `serve` prints once it listens: how to mint from a shell and over HTTP, with
-/// the master token on no command line (curl reads the header from stdin with `-H @-`).
+/// the master token on no command line (curl reads the header from stdin with `-H @-`; `-fsS`
+/// makes a refused request fail with curl's exit code instead of printing the 401 and
+/// exiting 0).
 pub fn serve_banner(invocation: &str, port: u16) -> String {
     format!(
         "Mint a session token from a shell with:\n  {invocation} token\n\
          or over HTTP (the master token stays off every command line):\n  \
-         {invocation} master show | sed 's/^/Authorization: Bearer /' | curl -X POST http://localhost:{port}/api/auth/session -H @-"
+         {invocation} master show | sed 's/^/Authorization: Bearer /' | curl -fsS -X POST http://localhost:{port}/api/auth/session -H @-"
     )
 }
 
