@@ -111,7 +111,11 @@ pub async fn copy_master(
 ) -> Result<CopyView, CommandError> {
     let state = shell.state().await?;
     let master = state.master()?;
-    let clear = state.config().clipboard_clear_seconds;
+    // The master always clears, even with clipboard_clear_seconds = 0 ("never").
+    let clear = crate::clipboard::clear_after_seconds(
+        crate::clipboard::SecretKind::Master,
+        state.config().clipboard_clear_seconds,
+    );
     Ok(shell
         .copy_secret(&app, Zeroizing::new(master.expose().to_owned()), clear)
         .await)
