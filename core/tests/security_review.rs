@@ -263,15 +263,10 @@ async fn every_loopback_address_counts_as_one_client() {
 // 6 (low): credentialed CORS for every local origin.
 
 #[tokio::test]
-async fn cors_is_for_our_own_origin_the_webview_and_the_dashboard_only() {
+async fn cors_is_for_our_own_origin_and_the_local_dashboard_only() {
     let server = TestServer::start().await;
     let own = format!("http://localhost:{}", server.port);
-    let allowed = [
-        own.as_str(),
-        "tauri://localhost",
-        "http://tauri.localhost",
-        "http://127.0.0.1:8888",
-    ];
+    let allowed = [own.as_str(), "http://127.0.0.1:8888"];
     for origin in allowed {
         let res = send(
             client()
@@ -284,6 +279,10 @@ async fn cors_is_for_our_own_origin_the_webview_and_the_dashboard_only() {
         assert_eq!(res.header("access-control-allow-origin"), Some(origin));
     }
     for origin in [
+        // Tauri's shared webview origins (second review, finding 8).
+        "tauri://localhost",
+        "http://tauri.localhost",
+        "https://tauri.localhost",
         "http://localhost:5555",
         "http://127.0.0.1:3000",
         "http://[::1]:9999",

@@ -1577,3 +1577,73 @@ async fn the_recent_list_survives_restarts_and_the_log_file_holds_no_token() {
     );
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_cannot_be_selected_and_copied_past_the_marked_cleared_path() {
+    let app = App::launch(Options {
+        clipboard_clear_seconds: Some(0),
+        ..Options::default()
+    })
+    .await;
+    app.wait_for_attr("#server-status", "data-state", "listening")
+        .await;
+    let token = mint_in_window(&app, None).await;
+    let master = app.sandbox.stored_master();
+    app.click("#reveal-master").await;
+    app.wait_for_text("#master-value", "the revealed master", |t| t == master)
+        .await;
+    // Something else is on the clipboard now, as after the person copied elsewhere.
+    let other = support::OtherCopy::new("copied elsewhere");
+    for field in ["token", "master-value"] {
+        // Neither field takes a mouse selection...
+        let style = app
+            .execute(&format!(
+                "return getComputedStyle(document.getElementById('{field}')).webkitUserSelect;"
+            ))
+            .await;
+        assert_eq!(style, serde_json::json!("none"), "{field}");
+        // ...and a selection forced onto it does not reach the clipboard by a native copy
+        // (Ctrl+C, the context menu's Copy).
+        let copied = app
+            .execute(&format!(
+                "const s = window.getSelection(); s.removeAllRanges(); \
+                 s.selectAllChildren(document.getElementById('{field}')); \
+                 return document.execCommand('copy');"
+            ))
+            .await;
+        assert_ne!(copied, serde_json::json!(null), "{field}");
+        assert_eq!(support::clipboard_text(), "copied elsewhere", "{field}");
+    }
+    drop(other);
+    // Copy on the master copies it marked as a password and clears it even with
+    // clipboard_clear_seconds = 0 ("never", which only session tokens honour).
+    app.click("#copy-master").await;
+    eventually(
+        "the master on the clipboard",
+        Duration::from_secs(5),
+        || support::clipboard_text() == master,
+    )
+    .await;
+    assert!(
+        support::clipboard_targets()
+            .iter()
+            .any(|t| t == "x-kde-passwordManagerHint")
+    );
+    let note = app
+        .wait_for_text("#master-note", "the clearing note", |t| {
+            t.contains("cleared in")
+        })
+        .await;
+    assert!(
+        note.contains("cleared in 30 s") || note.contains("cleared in 29 s"),
+        "{note}"
+    );
+    // A session token copied with the same setting stays ("never"), as configured.
+    app.click("#copy-token").await;
+    let note = app
+        .wait_for_text("#copy-note", "the copy note", |t| t.contains("copied"))
+        .await;
+    assert!(!note.contains("cleared in"), "{note}");
+    assert_eq!(support::clipboard_text(), token);
+    app.close().await;
+}
