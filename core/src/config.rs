@@ -671,7 +671,9 @@ mod tests {
     fn copy_shortcut_is_off_by_default_and_its_syntax_is_checked() {
         assert_eq!(Config::default().copy_shortcut, "");
         assert_eq!(
-            parse("copy_shortcut = \"Ctrl+Alt+K\"").unwrap().copy_shortcut,
+            parse("copy_shortcut = \"Ctrl+Alt+K\"")
+                .unwrap()
+                .copy_shortcut,
             "Ctrl+Alt+K"
         );
         let e = parse("copy_shortcut = \"Ctrl+Alt\"")

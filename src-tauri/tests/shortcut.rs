@@ -56,7 +56,12 @@ async fn shortcut_is_active(app: &App, shortcut: &str) {
 }
 
 async fn save_shortcut(app: &App, shortcut: &str) {
-    app.type_into("#set-shortcut", shortcut).await;
+    if shortcut.is_empty() {
+        let field = app.find("#set-shortcut").await;
+        field.clear().await.expect("clear the shortcut field");
+    } else {
+        app.type_into("#set-shortcut", shortcut).await;
+    }
     app.click("#save-settings").await;
 }
 
