@@ -63,6 +63,7 @@ function sourceLabel(entry) {
     case "http": return entry.client ? `HTTP · ${entry.client}` : "HTTP";
     case "cli": return "CLI";
     case "tray": return "tray";
+    case "shortcut": return "shortcut";
     case "window": return "window";
     case "approval": return entry.client ? `approved · ${entry.client}` : "approved";
     default: return entry.source;
@@ -601,13 +602,41 @@ const SETTINGS_FIELDS = {
   allowed_origins: "set-origins",
   dashboard_url: "set-dashboard",
   window_keep_seconds: "set-keep",
+  copy_shortcut: "set-shortcut",
   launch_at_login: "set-login",
   start_hidden_at_login: "set-hidden",
 };
 
+// Whether the copy shortcut works: a shortcut the desktop refused is marked on its field.
+function describeShortcut(status) {
+  const state = $("shortcut-state");
+  const error = $("err-copy_shortcut");
+  const input = $("set-shortcut");
+  state.textContent = "";
+  switch (status.state) {
+    case "active":
+      state.textContent = `${status.shortcut} copies a new session token in every application.`;
+      break;
+    case "failed":
+      error.textContent = status.message;
+      input.setAttribute("aria-invalid", "true");
+      return;
+    case "unsupported":
+      state.textContent = `Not available: ${status.message}.`;
+      break;
+    default:
+      break;
+  }
+  if (!ui.settingsDirty) {
+    error.textContent = "";
+    input.removeAttribute("aria-invalid");
+  }
+}
+
 function renderSettings(settings) {
   renderTtlPicker();
   $("config-file").textContent = settings.config_file ? `Saved to ${settings.config_file}` : "";
+  describeShortcut(settings.copy_shortcut_status);
   if (ui.settingsDirty) return;
   $("set-port").value = String(settings.port);
   $("set-ttl").value = String(settings.ttl_hours);
@@ -618,6 +647,7 @@ function renderSettings(settings) {
   $("dashboard-where").textContent = settings.dashboard_url;
   describeDashboard();
   $("set-keep").value = String(settings.window_keep_seconds);
+  $("set-shortcut").value = settings.copy_shortcut;
   $("set-login").checked = settings.launch_at_login;
   $("set-hidden").checked = settings.start_hidden_at_login;
 }
@@ -631,6 +661,7 @@ function settingsForm(overrides = {}) {
     allowed_origins: $("set-origins").value,
     dashboard_url: $("set-dashboard").value,
     window_keep_seconds: $("set-keep").value,
+    copy_shortcut: $("set-shortcut").value,
     launch_at_login: $("set-login").checked,
     start_hidden_at_login: $("set-hidden").checked,
     ...overrides,

@@ -50,6 +50,10 @@ pub struct Config {
     pub window_keep_seconds: u32,
     /// Desktop app: when started at login, stay in the tray without a window.
     pub start_hidden_at_login: bool,
+    /// Desktop app: a system-wide shortcut that mints a token with the default lifetime
+    /// and copies it, as the tray's "Copy new session token" does, e.g. "Ctrl+Alt+K"
+    /// ([`crate::shortcut::parse_shortcut`]); "" (the default) for none.
+    pub copy_shortcut: String,
 }
 
 impl Default for Config {
@@ -66,6 +70,9 @@ impl Default for Config {
             sync_pocketpaw: false,
             window_keep_seconds: 60,
             start_hidden_at_login: true,
+            // Off until asked for: a global shortcut takes its keys from every other
+            // application, and any free combination today may be another app's tomorrow.
+            copy_shortcut: String::new(),
         }
     }
 }
@@ -257,6 +264,10 @@ impl Config {
             self.dashboard_url = v.trim().to_owned();
             touched = Some("PAWKEY_DASHBOARD_URL");
         }
+        if let Some(v) = var("PAWKEY_COPY_SHORTCUT") {
+            self.copy_shortcut = v.trim().to_owned();
+            touched = Some("PAWKEY_COPY_SHORTCUT");
+        }
         match touched {
             Some(name) => self.validate(&Origin::Env(name)),
             None => Ok(()),
@@ -322,6 +333,9 @@ impl Config {
             .find_map(|h| check_host(h).err().map(|m| format!("{h:?}: {m}")))
         {
             problems.push(("extra_hosts", m));
+        }
+        if let Err(m) = crate::shortcut::parse_shortcut(&self.copy_shortcut) {
+            problems.push(("copy_shortcut", m));
         }
         problems
     }
@@ -623,6 +637,7 @@ mod tests {
             allowed_origins: vec!["*".into()],
             dashboard_url: "ftp://x".into(),
             extra_hosts: vec!["bad host".into()],
+            copy_shortcut: "K".into(),
             ..Config::default()
         };
         let fields: Vec<&str> = c.problems().into_iter().map(|(f, _)| f).collect();
@@ -633,7 +648,8 @@ mod tests {
                 "clipboard_clear_seconds",
                 "allowed_origins",
                 "dashboard_url",
-                "extra_hosts"
+                "extra_hosts",
+                "copy_shortcut"
             ]
         );
         assert!(Config::default().problems().is_empty());
@@ -649,6 +665,33 @@ mod tests {
                 .to_string();
             assert!(e.contains("dashboard_url"), "{e}");
         }
+    }
+
+    #[test]
+    fn copy_shortcut_is_off_by_default_and_its_syntax_is_checked() {
+        assert_eq!(Config::default().copy_shortcut, "");
+        assert_eq!(
+            parse("copy_shortcut = \"Ctrl+Alt+K\"")
+                .unwrap()
+                .copy_shortcut,
+            "Ctrl+Alt+K"
+        );
+        let e = parse("copy_shortcut = \"Ctrl+Alt\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("copy_shortcut") && e.contains("no key"), "{e}");
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "PAWKEY_COPY_SHORTCUT").then(|| " Ctrl+Shift+F9 ".into()))
+            .unwrap();
+        assert_eq!(c.copy_shortcut, "Ctrl+Shift+F9");
+        let e = c
+            .apply_env(|k| (k == "PAWKEY_COPY_SHORTCUT").then(|| "F9".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("PAWKEY_COPY_SHORTCUT") && e.contains("needs Ctrl, Alt or Super"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! - [`secret`]: the master token type, zeroized and never printed.
 //! - [`store`]: where the master token lives (OS keychain, opt-in file, memory for tests).
 //! - [`config`]: typed settings from file, environment and flags.
+//! - [`shortcut`]: the syntax of the desktop's copy shortcut (`Ctrl+Alt+K`).
 //! - [`state`]: [`state::AppState`], the operations every front end shares.
 //! - [`approval`]: access requests a person approves (browsers get tokens without the master).
 //! - [`audit`]: the record of every mint.
@@ -33,6 +34,7 @@ pub mod pairing;
 pub mod pocketpaw;
 pub mod secret;
 pub mod server;
+pub mod shortcut;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -11,7 +11,7 @@ use pawkey_core::state::{AppState, ApproveError};
 use serde::Serialize;
 
 use crate::error::CommandError;
-use crate::tray::Notice;
+use crate::notice::Notice;
 
 /// The waiting requests, as the window shows them.
 #[derive(Debug, Clone, Serialize)]

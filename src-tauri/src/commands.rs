@@ -216,7 +216,19 @@ pub async fn save_settings(
 ) -> Result<StatusView, CommandError> {
     let state = shell.state().await?;
     let config = settings.to_config(&state.config())?;
+    // Like the port: the new shortcut is taken before anything is saved, so one another
+    // program holds changes nothing and is reported on the field.
+    let old_shortcut = state.config().copy_shortcut.clone();
+    let regrab = !shell.shortcut.is_active(&config.copy_shortcut);
+    if regrab && let Err(message) = shell.shortcut.apply(&app, &config.copy_shortcut).await {
+        let _ = shell.shortcut.apply(&app, &old_shortcut).await;
+        publish_status(&app);
+        return Err(CommandError::field("copy_shortcut", message));
+    }
     let moved = shell.server.apply_config(&state, config).await;
+    if moved.is_err() && regrab {
+        let _ = shell.shortcut.apply(&app, &old_shortcut).await;
+    }
     publish_status(&app);
     moved?;
     // The entry is rewritten each time login is on, so it follows start_hidden_at_login.

@@ -8,7 +8,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::approvals::RequestsView;
-use crate::lifecycle::notify;
+use crate::notice::notify;
 use crate::shell::Shell;
 use crate::tray;
 use crate::views::{EVENT_MINTED, EVENT_REQUESTS, EVENT_SESSIONS, EVENT_STATUS, MAIN_WINDOW};

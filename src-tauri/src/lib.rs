@@ -6,7 +6,10 @@
 //! - [`views`]: what the window is sent — view types and event names.
 //! - [`events`]: background followers forwarding core's events to the window and tray.
 //! - [`window`]: the window, built while shown and dropped a while after it is closed.
-//! - [`lifecycle`]: notifications, the tray's choices, quit.
+//! - [`lifecycle`]: the first hide to the tray, the tray's choices, quit.
+//! - [`notice`]: desktop notifications.
+//! - [`quick_copy`]: mint, copy, clear later, notify — the tray's copy items and the shortcut.
+//! - [`shortcut`]: the global copy shortcut.
 //! - [`tray_host`]: whether the desktop shows tray icons at all.
 //! - [`autostart`]: the login entry (`pawkey --hidden` when set so).
 //! - [`approvals`]: access requests a person approves — cards, tray line, notification.
@@ -28,9 +31,12 @@ pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod lifecycle;
+pub mod notice;
+pub mod quick_copy;
 pub mod server;
 pub mod settings;
 pub mod shell;
+pub mod shortcut;
 pub mod tray;
 pub mod tray_host;
 pub mod views;
@@ -95,6 +101,11 @@ fn boot(app: AppHandle, setup: Result<Setup, String>) {
         events::forward_approvals(app.clone(), state.clone());
         shell.boot.send_replace(Boot::Ready(state.clone()));
         publish_status(&app);
+        // A refusal is kept in the status, for the settings form to show.
+        let _ = shell
+            .shortcut
+            .apply(&app, &state.config().copy_shortcut)
+            .await;
         shell.server.start(&state).await;
         publish_status(&app);
     });
@@ -112,12 +123,16 @@ pub fn run(cli: Cli) -> ExitCode {
         ),
         Err(_) => (None, None),
     };
-    let built = tauri::Builder::default()
+    let mut builder = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             show_main_window(app);
         }))
-        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_notification::init());
+    if let Some(plugin) = shortcut::plugin() {
+        builder = builder.plugin(plugin);
+    }
+    let built = builder
         .manage(Shell::new(config_file, data_dir))
         .invoke_handler(tauri::generate_handler![
             crate::commands::status,

@@ -3,44 +3,14 @@
 
 use std::sync::atomic::Ordering;
 
+use pawkey_core::audit::MintSource;
+
 use tauri::{AppHandle, Manager};
-use tauri_plugin_notification::NotificationExt as _;
 
+use crate::notice::{Notice, local_time, notify};
 use crate::shell::Shell;
-use crate::tray::{self, Notice, TrayAction};
+use crate::tray::{self, TrayAction};
 use crate::window::show_main_window;
-
-/// Shows a desktop notification; a missing notification daemon is not an error.
-pub(crate) fn notify(app: &AppHandle, notice: &Notice) {
-    if let Err(e) = app
-        .notification()
-        .builder()
-        .title(&notice.title)
-        .body(&notice.body)
-        .show()
-    {
-        tracing::debug!("notification not shown: {e}");
-    }
-}
-
-/// Formats Unix seconds as local time for notifications.
-pub fn local_time(unix: u64) -> String {
-    use chrono::TimeZone;
-    let Ok(secs) = i64::try_from(unix) else {
-        return unix.to_string();
-    };
-    match chrono::Local.timestamp_opt(secs, 0) {
-        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-            let today = chrono::Local::now().date_naive();
-            if t.date_naive() == today {
-                t.format("%H:%M").to_string()
-            } else {
-                t.format("%a %-d %b %H:%M").to_string()
-            }
-        }
-        chrono::LocalResult::None => unix.to_string(),
-    }
-}
 
 /// Runs a tray menu choice.
 pub(crate) fn on_tray_action(app: &AppHandle, action: TrayAction) {
@@ -80,35 +50,7 @@ pub(crate) fn on_tray_action(app: &AppHandle, action: TrayAction) {
             });
         }
         TrayAction::CopyToken { ttl_hours } => {
-            let app = app.clone();
-            tauri::async_runtime::spawn(async move {
-                let shell = app.state::<Shell>();
-                let state = match shell.state().await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let notice = Notice {
-                            title: "No session token".into(),
-                            body: e.to_string(),
-                        };
-                        notify(&app, &notice);
-                        return;
-                    }
-                };
-                let guard = shell.clipboard.clone();
-                let clear = state.config().clipboard_clear_seconds;
-                let result = tauri::async_runtime::spawn_blocking(move || {
-                    tray::copy_token(&state, &guard, ttl_hours, &local_time)
-                })
-                .await;
-                match result {
-                    Ok(Ok((ticket, notice))) => {
-                        shell.schedule_clear(&app, ticket, clear);
-                        notify(&app, &notice);
-                    }
-                    Ok(Err(notice)) => notify(&app, &notice),
-                    Err(e) => tracing::warn!("tray copy did not finish: {e}"),
-                }
-            });
+            crate::quick_copy::mint_and_copy(app, MintSource::Tray, ttl_hours);
         }
     }
 }

@@ -9,6 +9,7 @@ use pawkey_core::token::TokenFormat;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CommandError, FieldError};
+use crate::shortcut::ShortcutStatus;
 
 /// The settings as the window shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,6 +32,10 @@ pub struct SettingsView {
     pub start_hidden_at_login: bool,
     /// Seconds a closed window keeps its page.
     pub window_keep_seconds: u32,
+    /// The global copy shortcut as saved (`""`: none).
+    pub copy_shortcut: String,
+    /// Whether it works: active, taken by another program, impossible on this desktop.
+    pub copy_shortcut_status: ShortcutStatus,
     /// The largest `ttl_hours` the config accepts.
     pub max_ttl_hours: u32,
     /// Where the settings are saved.
@@ -39,7 +44,12 @@ pub struct SettingsView {
 
 impl SettingsView {
     /// The view of `config`.
-    pub fn new(config: &Config, launch_at_login: bool, config_file: Option<String>) -> Self {
+    pub fn new(
+        config: &Config,
+        launch_at_login: bool,
+        copy_shortcut_status: ShortcutStatus,
+        config_file: Option<String>,
+    ) -> Self {
         Self {
             port: config.port,
             ttl_hours: config.ttl_hours,
@@ -50,6 +60,8 @@ impl SettingsView {
             launch_at_login,
             start_hidden_at_login: config.start_hidden_at_login,
             window_keep_seconds: config.window_keep_seconds,
+            copy_shortcut: config.copy_shortcut.clone(),
+            copy_shortcut_status,
             max_ttl_hours: MAX_TTL_HOURS,
             config_file,
         }
@@ -81,6 +93,9 @@ pub struct SettingsForm {
     /// Seconds, 0–3600, a closed window keeps its page (absent: unchanged).
     #[serde(default)]
     pub window_keep_seconds: Option<String>,
+    /// The global copy shortcut, e.g. `Ctrl+Alt+K`, empty for none (absent: unchanged).
+    #[serde(default)]
+    pub copy_shortcut: Option<String>,
 }
 
 fn number<T: std::str::FromStr>(
@@ -167,6 +182,11 @@ impl SettingsForm {
         {
             config.window_keep_seconds = s;
         }
+        if let Some(raw) = &self.copy_shortcut {
+            // Saved in its one canonical form; a bad one is reported by `problems()`.
+            config.copy_shortcut = pawkey_core::shortcut::canonical_shortcut(raw)
+                .unwrap_or_else(|_| raw.trim().to_owned());
+        }
 
         // Core's range and shape checks: every field's problem at once.
         for (field, message) in config.problems() {
@@ -198,6 +218,7 @@ mod tests {
             launch_at_login: false,
             start_hidden_at_login: Some(false),
             window_keep_seconds: Some(" 5 ".into()),
+            copy_shortcut: Some(" alt+ctrl+k ".into()),
         }
     }
 
@@ -226,6 +247,7 @@ mod tests {
         assert_eq!(c.dashboard_url, "https://paw.example:8443/app");
         assert!(!c.start_hidden_at_login);
         assert_eq!(c.window_keep_seconds, 5);
+        assert_eq!(c.copy_shortcut, "Ctrl+Alt+K");
         // Settings the form does not show survive.
         assert_eq!(c.extra_hosts, vec!["pawkey.local"]);
     }
@@ -242,6 +264,7 @@ mod tests {
             launch_at_login: true,
             start_hidden_at_login: None,
             window_keep_seconds: Some("3601".into()),
+            copy_shortcut: Some("Ctrl+Alt".into()),
         };
         let e = bad.to_config(&Config::default()).unwrap_err();
         let text = e.to_string();
@@ -258,7 +281,8 @@ mod tests {
                 "ttl_hours",
                 "window_keep_seconds",
                 "allowed_origins",
-                "dashboard_url"
+                "dashboard_url",
+                "copy_shortcut"
             ]
         );
     }
@@ -269,7 +293,9 @@ mod tests {
         f.dashboard_url = None;
         f.start_hidden_at_login = None;
         f.window_keep_seconds = None;
+        f.copy_shortcut = None;
         let current = Config {
+            copy_shortcut: "Super+F9".into(),
             dashboard_url: "http://paw.lan:8888".into(),
             window_keep_seconds: 7,
             start_hidden_at_login: false,
@@ -278,6 +304,7 @@ mod tests {
         let c = f.to_config(&current).unwrap();
         assert_eq!(c.dashboard_url, "http://paw.lan:8888");
         assert_eq!(c.window_keep_seconds, 7);
+        assert_eq!(c.copy_shortcut, "Super+F9");
         assert!(!c.start_hidden_at_login);
     }
 

@@ -18,6 +18,7 @@ use crate::clipboard::{ClearOutcome, ClipboardGuard, CopyTicket, SystemClipboard
 use crate::error::CommandError;
 use crate::server::ServerSlot;
 use crate::settings::SettingsView;
+use crate::shortcut::ShortcutSlot;
 use crate::views::{
     BootView, ClipboardEvent, CopyView, EVENT_CLIPBOARD, SessionRow, SessionsView, StatusView,
 };
@@ -51,6 +52,8 @@ pub struct Shell {
     pub(crate) window_generation: AtomicU64,
     /// What the window showed, for when its page is built again.
     pub(crate) view_memory: std::sync::Mutex<crate::window::ViewMemory>,
+    /// The global copy shortcut and what became of it.
+    pub shortcut: ShortcutSlot,
 }
 
 /// The window's copy of core's audit ring, fed only by [`crate::events::forward_mints`].
@@ -107,6 +110,7 @@ impl Shell {
             has_tray: AtomicBool::new(false),
             window_generation: AtomicU64::new(0),
             view_memory: std::sync::Mutex::new(crate::window::ViewMemory::default()),
+            shortcut: ShortcutSlot::default(),
         }
     }
 
@@ -163,6 +167,7 @@ impl Shell {
                 SettingsView::new(
                     &s.config(),
                     launch_at_login,
+                    self.shortcut.status(),
                     self.config_file.as_ref().map(|p| p.display().to_string()),
                 )
             }),

@@ -1,6 +1,7 @@
 //! The tray icon and its menu. Menu ids are constants; what an item does is decided and done
-//! by plain functions over core and the clipboard ([`action_for`], [`copy_token`],
-//! [`server_line`]), unit-tested below without a tray. [`create_tray`] only wires them up.
+//! by plain functions over core ([`action_for`], [`open_dashboard`], [`server_line`]; the copy
+//! items are [`crate::quick_copy`]'s), unit-tested below without a tray. [`create_tray`] only
+//! wires them up.
 
 use pawkey_core::audit::MintSource;
 use pawkey_core::state::AppState;
@@ -9,7 +10,7 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Wry};
 
-use crate::clipboard::{ClipboardGuard, ClipboardText, CopyTicket};
+use crate::notice::Notice;
 use crate::server::ServerStatus;
 
 /// Menu id: mint with the default lifetime and copy.
@@ -74,52 +75,6 @@ pub fn action_for(id: &str) -> Option<TrayAction> {
         QUIT => Some(TrayAction::Quit),
         _ => None,
     }
-}
-
-/// A desktop notification to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    /// The headline.
-    pub title: String,
-    /// The detail.
-    pub body: String,
-}
-
-/// Mints a token from the tray, copies it (marked secret) and says when it expires;
-/// `local_time` formats Unix seconds for the notification. On failure the notice says why.
-pub fn copy_token<C: ClipboardText>(
-    state: &AppState,
-    clipboard: &ClipboardGuard<C>,
-    ttl_hours: Option<i64>,
-    local_time: &dyn Fn(u64) -> String,
-) -> Result<(CopyTicket, Notice), Notice> {
-    let minted = state
-        .mint(ttl_hours, None, MintSource::Tray, None)
-        .map_err(|e| Notice {
-            title: "No session token".into(),
-            body: e.to_string(),
-        })?;
-    let ticket = clipboard.copy_secret(&minted.token).map_err(|e| Notice {
-        title: "Session token not copied".into(),
-        body: e,
-    })?;
-    let clear = state.config().clipboard_clear_seconds;
-    let clear_note = if clear == 0 {
-        String::new()
-    } else {
-        format!(" Cleared from the clipboard in {clear} s.")
-    };
-    Ok((
-        ticket,
-        Notice {
-            title: "Session token copied".into(),
-            body: format!(
-                "Valid until {} ({} h).{clear_note}",
-                local_time(minted.expires_at),
-                minted.ttl_hours
-            ),
-        },
-    ))
 }
 
 /// Opens PocketPaw's dashboard from the tray through `open` (the browser, or a fake in
@@ -236,7 +191,6 @@ pub fn create_tray(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clipboard::tests::FakeClipboard;
     use pawkey_core::config::Config;
     use pawkey_core::store::MemoryStore;
     use std::sync::Arc;
@@ -273,53 +227,6 @@ mod tests {
         assert_eq!(action_for(QUIT), Some(TrayAction::Quit));
         assert_eq!(action_for(SERVER_STATE), None);
         assert_eq!(action_for("nonsense"), None);
-    }
-
-    #[test]
-    fn copy_new_token_copies_a_working_token_and_says_when_it_expires() {
-        let state = state();
-        let fake = FakeClipboard::default();
-        let guard = ClipboardGuard::new(fake.clone());
-        let (_, notice) = copy_token(&state, &guard, None, &fake_time).unwrap();
-
-        let token = fake.text().expect("a token on the clipboard");
-        assert!(fake.marked_secret());
-        let expires = state.verify(&token).expect("the copied token verifies");
-        assert_eq!(notice.title, "Session token copied");
-        assert_eq!(
-            notice.body,
-            format!("Valid until T{expires} (24 h). Cleared from the clipboard in 30 s.")
-        );
-        let recent = state.audit().recent();
-        assert_eq!(recent.len(), 1);
-        assert_eq!(recent[0].source, MintSource::Tray);
-        assert_eq!(recent[0].expires_at, expires);
-    }
-
-    #[test]
-    fn copy_one_hour_token_lasts_one_hour() {
-        let state = state();
-        let fake = FakeClipboard::default();
-        let guard = ClipboardGuard::new(fake.clone());
-        let (_, notice) = copy_token(&state, &guard, Some(1), &fake_time).unwrap();
-        let expires = state.verify(&fake.text().unwrap()).unwrap();
-        let minted_at = state.audit().recent()[0].minted_at;
-        assert_eq!(expires - minted_at, 3600);
-        assert!(notice.body.contains("(1 h)"), "{}", notice.body);
-    }
-
-    #[test]
-    fn copy_without_a_master_explains_and_leaves_the_clipboard() {
-        let store = Arc::new(MemoryStore::default());
-        store.fail_writes(true);
-        let state = AppState::builder(Config::default(), store).open();
-        let fake = FakeClipboard::default();
-        fake.user_copies("mine");
-        let guard = ClipboardGuard::new(fake.clone());
-        let notice = copy_token(&state, &guard, None, &fake_time).unwrap_err();
-        assert_eq!(notice.title, "No session token");
-        assert!(notice.body.contains("no master token"), "{}", notice.body);
-        assert_eq!(fake.text().as_deref(), Some("mine"));
     }
 
     #[test]

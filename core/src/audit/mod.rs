@@ -1,9 +1,9 @@
-//! The mint audit trail: every session token minted (HTTP, CLI, window, tray) is recorded
-//! with its time, source, client, expiry and a short fingerprint — never the token. Entries
-//! go to a bounded in-memory ring (shown by the UI; a log with a file starts it with the
-//! newest mints already there), to subscribers (live updates), and as
-//! JSON lines to `audit.jsonl` in the data directory, written by a background thread so a
-//! slow or failing disk never slows or fails a mint.
+//! The mint audit trail: every session token minted (HTTP, CLI, window, tray, shortcut) is
+//! recorded with its time, source, client, expiry and a short fingerprint — never the token.
+//! Entries go to a bounded in-memory ring (shown by the UI; a log with a file starts it with
+//! the newest mints already there), to subscribers (live updates), and as JSON lines to
+//! `audit.jsonl` in the data directory, written by a background thread so a slow or failing
+//! disk never slows or fails a mint.
 //!
 //! Master-token changes (rotation, import) go to the file only, as lines of the same shape
 //! with an `event` field ([`AuditRecord`]): `minted_at` is when it happened, `expires_at` is
@@ -50,6 +50,8 @@ pub enum MintSource {
     Window,
     /// The tray menu.
     Tray,
+    /// The desktop app's global copy shortcut (`copy_shortcut`).
+    Shortcut,
     /// An access request (`POST /api/auth/request`) a person approved.
     Approval,
     /// The master-token store itself: a change made there outside PawKey.

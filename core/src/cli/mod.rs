@@ -148,8 +148,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Every session token minted (window, tray, HTTP, CLI, approvals), newest first, from
-    /// the audit log; tokens themselves are never stored, only their fingerprints.
+    /// Every session token minted (window, tray, shortcut, HTTP, CLI, approvals), newest
+    /// first, from the audit log; tokens themselves are never stored, only their
+    /// fingerprints.
     Sessions {
         /// Only the ones that have not expired yet.
         #[arg(long)]
