@@ -62,6 +62,8 @@ Environment (flags override these; these override the config file):
   PAWKEY_EXTRA_HOSTS              extra Host values, comma-separated
   PAWKEY_DASHBOARD_URL            PocketPaw's dashboard [default: http://127.0.0.1:8888]
   PAWKEY_CLIPBOARD_CLEAR_SECONDS  clear a copied token after N seconds, 0 = never [default: 30]
+  PAWKEY_COPY_SHORTCUT            desktop app: global shortcut that copies a new token, e.g.
+                                  Ctrl+Alt+Shift+K; empty = off [default: off]
   PAWKEY_KEYRING_SERVICE          keychain service name [default: pawkey]
   RUST_LOG                        log level [default: info]
   NO_COLOR                        set (not empty): no colours in log lines
