@@ -2,10 +2,11 @@
 //! directly); [`start`] binds the configured address (and the IPv6 loopback beside
 //! 127.0.0.1) and serves it until shut down, finishing in-flight requests.
 
-pub mod approval;
+pub mod access;
 pub mod auth;
 pub mod conn;
 pub mod error;
+pub mod extract;
 pub mod guard;
 pub mod openapi;
 pub mod page;
@@ -67,15 +68,12 @@ fn api(mut router: Router<AppState>, prefix: &str) -> Router<AppState> {
         ("/token/import", post(routes::import)),
         ("/health", get(routes::health)),
         ("/qr", get(qr::qr)),
-        ("/auth/request", post(approval::open)),
-        ("/auth/request/{request_id}", post(approval::poll)),
-        ("/auth/requests", get(approval::list)),
-        ("/auth/requests/deny-all", post(approval::deny_all)),
-        (
-            "/auth/requests/{user_code}/approve",
-            post(approval::approve),
-        ),
-        ("/auth/requests/{request}/deny", post(approval::deny)),
+        ("/auth/request", post(access::open)),
+        ("/auth/request/{request_id}", post(access::poll)),
+        ("/auth/requests", get(access::list)),
+        ("/auth/requests/deny-all", post(access::deny_all)),
+        ("/auth/requests/{user_code}/approve", post(access::approve)),
+        ("/auth/requests/{request}/deny", post(access::deny)),
         ("/openapi.json", get(openapi::openapi_json)),
     ];
     for (path, handler) in routes {

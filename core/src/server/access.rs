@@ -16,19 +16,9 @@ use utoipa::ToSchema;
 
 use super::auth::{ClientIp, MasterAuth};
 use super::error::{ApiError, ErrorBody};
-use super::routes::{OptionalJson, session_cookie, whole_number};
+use super::extract::{OptionalJson, session_cookie, source, whole_number};
 use crate::approval::{ApprovalError, Opened, Pending, Poll};
-use crate::audit::MintSource;
 use crate::state::{AppState, ApproveError};
-
-/// Who the holder of the master says it is, for the audit log: `pawkeyd` sends
-/// `X-PawKey-Source: cli`; anything else is HTTP.
-pub(crate) fn source(headers: &HeaderMap) -> MintSource {
-    match headers.get("x-pawkey-source").map(|v| v.as_bytes()) {
-        Some(b"cli") => MintSource::Cli,
-        _ => MintSource::Http,
-    }
-}
 
 impl From<ApprovalError> for ApiError {
     fn from(e: ApprovalError) -> Self {
