@@ -57,6 +57,24 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Text from the document (its descriptions are Markdown): escaped, with `code` spans
+/// shown as code.
+pub fn prose(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len() % 2 == 0 {
+        // An unpaired backtick: show the text as it is.
+        return escape(s);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            0 => escape(part),
+            _ => format!("<code>{}</code>", escape(part)),
+        })
+        .collect()
+}
+
 /// One operation, with the other paths that serve exactly the same operation
 /// (`/api/v1/...` beside `/api/...`).
 pub(crate) struct Route<'a> {
@@ -165,7 +183,7 @@ pub fn render(doc: &Value, port: u16) -> String {
          <p class=\"meta\"><a href=\"/\">PawKey</a> · <a href=\"/api/openapi.json\">This \
          document as OpenAPI JSON</a></p>\n</header>\n",
         title = escape(&title),
-        desc = escape(info["description"].as_str().unwrap_or_default()),
+        desc = prose(info["description"].as_str().unwrap_or_default()),
         version = escape(info["version"].as_str().unwrap_or_default()),
     );
 
@@ -231,7 +249,7 @@ fn authentication(h: &mut String, doc: &Value) {
             slug(name),
             escape(name),
             escape(&operation::credential(scheme)),
-            escape(scheme["description"].as_str().unwrap_or_default())
+            prose(scheme["description"].as_str().unwrap_or_default())
         );
     }
     h.push_str("</dl>\n</section>\n");
@@ -247,7 +265,7 @@ fn schemas(h: &mut String, doc: &Value) {
     {
         let _ = writeln!(h, "<h3 id=\"schema-{}\">{}</h3>", slug(name), escape(name));
         if let Some(text) = schema["description"].as_str() {
-            let _ = writeln!(h, "<p>{}</p>", escape(text));
+            let _ = writeln!(h, "<p>{}</p>", prose(text));
         }
         operation::field_table(h, doc, schema);
         operation::example_block(h, doc, schema, &Value::Null);

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::{Route, escape, route_code, schema, slug};
+use super::{Route, escape, prose, route_code, schema, slug};
 
 /// One route: heading, summary, other paths, authentication, parameters, body, responses
 /// and examples.
@@ -20,7 +20,7 @@ pub(super) fn render(h: &mut String, doc: &Value, r: &Route, port: u16) {
     );
     for key in ["summary", "description"] {
         if let Some(text) = op[key].as_str() {
-            let _ = writeln!(h, "<p>{}</p>", escape(text));
+            let _ = writeln!(h, "<p>{}</p>", prose(text));
         }
     }
     if !r.also.is_empty() {
@@ -51,7 +51,7 @@ pub(super) fn render(h: &mut String, doc: &Value, r: &Route, port: u16) {
                     ""
                 },
                 escape(&schema::type_label(&p["schema"])),
-                escape(p["description"].as_str().unwrap_or_default()),
+                prose(p["description"].as_str().unwrap_or_default()),
             );
         }
         h.push_str("</tbody>\n</table>\n");
@@ -66,7 +66,7 @@ pub(super) fn render(h: &mut String, doc: &Value, r: &Route, port: u16) {
             "Optional"
         };
         let description = body["description"].as_str().unwrap_or(required);
-        let _ = writeln!(h, "<p>{}</p>", escape(description));
+        let _ = writeln!(h, "<p>{}</p>", prose(description));
         for (content_type, content) in body["content"].as_object().into_iter().flatten() {
             let _ = writeln!(h, "<p><code>{}</code>:</p>", escape(content_type));
             example_block(h, doc, &content["schema"], &content["example"]);
@@ -90,7 +90,7 @@ pub(super) fn render(h: &mut String, doc: &Value, r: &Route, port: u16) {
             "<tr><td><strong>{}</strong> {}</td><td>{}</td><td>",
             escape(status),
             escape(reason),
-            escape(response["description"].as_str().unwrap_or_default()),
+            prose(response["description"].as_str().unwrap_or_default()),
         );
         let mut content = response["content"].as_object().into_iter().flatten();
         match content.next() {
@@ -174,7 +174,7 @@ pub(super) fn field_table(h: &mut String, doc: &Value, schema: &Value) {
             escape(&f.name),
             if f.required { " (required)" } else { "" },
             escape(&f.label),
-            escape(&f.description)
+            prose(&f.description)
         );
     }
     h.push_str("</tbody>\n</table>\n");
