@@ -272,3 +272,50 @@ fn schemas(h: &mut String, doc: &Value) {
     }
     h.push_str("</section>\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn everything_from_the_document_is_escaped() {
+        let evil = "\"><script>alert(1)</script><img src=x onerror=alert(2)>";
+        let doc = json!({
+            "info": {"title": evil, "description": evil, "version": evil},
+            "tags": [{"name": evil, "description": evil}],
+            "paths": {format!("/api/{evil}"): {"post": {
+                "tags": [evil], "summary": evil, "description": format!("`{evil}`"),
+                "parameters": [{"name": evil, "in": "path", "description": evil,
+                                "schema": {"type": evil}}],
+                "requestBody": {"description": evil, "content": {"application/json": {
+                    "schema": {"$ref": format!("#/components/schemas/{evil}")}}}},
+                "responses": {"200": {"description": evil, "content": {"text/html": {
+                    "schema": {"$ref": format!("#/components/schemas/{evil}")},
+                    "example": evil}}}},
+                "security": [{evil: []}],
+                "x-codeSamples": [{"label": evil, "lang": evil, "source": evil}]
+            }}},
+            "components": {
+                "schemas": {evil: {"type": "object", "description": evil,
+                                   "properties": {evil: {"type": "string", "description": evil}}}},
+                "securitySchemes": {evil: {"type": "apiKey", "in": "query", "name": evil,
+                                           "description": evil}}
+            }
+        });
+        let html = super::render(&doc, 8000);
+        for raw in ["<script", "<img", "=\"\"><"] {
+            assert!(!html.contains(raw), "{raw} unescaped");
+        }
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("<code>&quot;&gt;&lt;script&gt;"), "code span");
+        // Fragment ids are plain.
+        for (i, _) in html.match_indices(" id=\"") {
+            let id = &html[i + 5..];
+            let id = &id[..id.find('"').unwrap()];
+            assert!(
+                id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{id}"
+            );
+        }
+    }
+}
