@@ -3,7 +3,8 @@
 //! port. The page must render every route, load nothing but its own stylesheets from this
 //! server, work from the keyboard (skip link, contents anchors), pass axe-core and the
 //! non-text contrast check, and leave `docs/screenshots/api-docs{,-dark}.png` (with
-//! `PAWKEY_UPDATE_SCREENSHOTS=1`; under the target directory otherwise).
+//! `PAWKEY_UPDATE_SCREENSHOTS=1`; under the target directory otherwise). The window's
+//! **API docs** button opens that page in the browser.
 
 // Linux desktop tests (WebKitGTK, X11, D-Bus); the CI workflow runs them on Ubuntu only.
 #![cfg(target_os = "linux")]
@@ -180,4 +181,41 @@ async fn the_api_docs_page_passes_axe_and_loads_only_its_own_files_in_the_light_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_docs_page_passes_axe_and_loads_only_its_own_files_in_the_dark_theme() {
     check_docs(Theme::Dark, "api-docs-dark").await;
+}
+
+/// The window's **API docs** button opens `http://localhost:PORT/docs` in the browser
+/// (`$BROWSER`, a shim that records its argument), and that address serves the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_windows_api_docs_button_opens_the_page_in_the_browser() {
+    let shim = tempfile::tempdir().unwrap();
+    let opened = shim.path().join("opened-url");
+    let browser = shim.path().join("browser");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{0}.tmp' && mv '{0}.tmp' '{0}'\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let app = support::App::launch_ready(support::Options {
+        env: vec![("BROWSER".into(), browser.display().to_string())],
+        ..support::Options::default()
+    })
+    .await;
+    app.click("#open-docs").await;
+    support::eventually("the browser shim ran", Duration::from_secs(10), || {
+        opened.exists()
+    })
+    .await;
+    let url = std::fs::read_to_string(&opened).unwrap();
+    assert_eq!(url, format!("http://localhost:{}/docs", app.sandbox.port));
+    let headers = headers_of(&url);
+    assert!(headers.starts_with("http/1.1 200"), "{headers}");
+    assert!(headers.contains("content-type: text/html"), "{headers}");
+    app.close().await;
 }
