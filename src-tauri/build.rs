@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "deny_request",
     "deny_all_requests",
     "open_logs",
+    "open_docs",
     "window_memory",
     "remember_ttl",
     "quit",

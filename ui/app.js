@@ -1033,6 +1033,8 @@ async function start() {
   });
   $("open-dashboard").addEventListener("click", openDashboard);
   $("pair-phone").addEventListener("click", pairPhone);
+  $("open-docs").addEventListener("click", () =>
+    invoke("open_docs").then((url) => announce(`Opened ${url}`), (e) => announceError(`API docs not opened: ${errorMessage(e)}`)));
   $("open-logs").addEventListener("click", async () => {
     try {
       setNote($("logs-note"), `Opened ${await invoke("open_logs")}`, "ok");

@@ -69,6 +69,14 @@ fn a_manual_page_per_subcommand_that_groff_and_man_render() {
     for section in [".SH ENVIRONMENT", ".SH \"EXIT STATUS\"", ".SH SUBCOMMANDS"] {
         assert!(top.contains(section), "pawkeyd.1 lacks {section}");
     }
+    assert!(
+        top.contains(".SH \"HTTP API\""),
+        "pawkeyd.1 lacks the HTTP API section"
+    );
+    assert!(
+        top.contains("\\fBhttp://localhost:8000/docs\\fR"),
+        "pawkeyd.1 lacks the docs page"
+    );
     for var in ["PAWKEY_CONFIG", "PAWKEY_DATA_DIR", "NO_COLOR", "RUST_LOG"] {
         assert!(
             top.contains(&format!("\\fB{var}\\fR")),

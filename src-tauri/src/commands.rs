@@ -363,6 +363,28 @@ pub async fn open_logs() -> Result<String, CommandError> {
     Ok(shown)
 }
 
+/// Opens the server's API docs page, `http://localhost:PORT/docs`, in the browser
+/// (`$BROWSER` when set, as for the dashboard); returns the address.
+#[tauri::command]
+pub async fn open_docs(shell: State<'_, Shell>) -> Result<String, CommandError> {
+    let state = shell.state().await?;
+    let url = format!("http://localhost:{}/docs", state.listening_port());
+    let browser = std::env::var("BROWSER").ok();
+    let opened = match pawkey_core::browser::browser_command(&url, browser.as_deref()) {
+        // Not waited for here (a browser may keep running): a thread reaps it.
+        Some(mut cmd) => cmd.spawn().map(|mut child| {
+            std::thread::spawn(move || child.wait());
+        }),
+        None => opener::open_browser(&url).map_err(std::io::Error::other),
+    };
+    opened.map_err(|e| {
+        CommandError::Other(format!(
+            "could not open {url}: {e} — open it in your browser"
+        ))
+    })?;
+    Ok(url)
+}
+
 /// Quits PawKey (Ctrl+Q, Cmd+Q on macOS): as Quit in the tray, it clears our token from
 /// the clipboard (only if still ours), stops the server gracefully and exits with status 0.
 #[tauri::command]

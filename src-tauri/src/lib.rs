@@ -155,6 +155,7 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::commands::deny_request,
             crate::commands::deny_all_requests,
             crate::commands::open_logs,
+            crate::commands::open_docs,
             crate::commands::window_memory,
             crate::commands::remember_ttl,
             crate::commands::quit,

@@ -47,7 +47,8 @@ const CONFIG_HELP: &str = if cfg!(target_os = "macos") {
     "Config file [default: $XDG_CONFIG_HOME/pawkey/config.toml, i.e. ~/.config/pawkey/config.toml]"
 };
 
-/// What `--help` prints after the options: every `PAWKEY_*` variable and the exit codes.
+/// What `--help` prints after the options: every `PAWKEY_*` variable, the exit codes and
+/// where the HTTP API is documented.
 pub const AFTER_HELP: &str = "\
 Environment (flags override these; these override the config file):
   PAWKEY_CONFIG                   config file (--config)
@@ -74,7 +75,11 @@ Exit codes:
   2  the command line is wrong
   3  the keychain (or master token file) is unavailable, locked or refused a write
   4  no PawKey is running (requests, approve, deny)
-  5  the config file or a PAWKEY_* variable is invalid";
+  5  the config file or a PAWKEY_* variable is invalid
+
+HTTP API (a running PawKey documents it; 8000 is the default port):
+  http://localhost:8000/docs               every route: parameters, examples, errors
+  http://localhost:8000/api/openapi.json   the same as an OpenAPI 3.1 document";
 
 /// PawKey: keeps the PocketPaw master token in the OS keychain and mints time-limited
 /// session tokens.

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod auth;
 pub mod conn;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -86,6 +87,8 @@ fn api(mut router: Router<AppState>, prefix: &str) -> Router<AppState> {
 pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(page::index))
+        .route("/docs", get(docs::page))
+        .route("/assets/docs.css", get(docs::css))
         .route("/assets/pawkey.css", get(page::css))
         .route("/assets/pawkey.js", get(page::js));
     api(api(pages, "/api"), "/api/v1")

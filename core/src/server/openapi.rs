@@ -121,6 +121,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = crate::VERSION.to_owned();
     optional_bodies_are_objects(&mut doc);
+    add_code_samples(&mut doc);
     let v1: Vec<_> = doc
         .paths
         .paths
@@ -132,6 +133,54 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .collect();
     doc.paths.paths.extend(v1);
     doc
+}
+
+/// The API page's examples for `POST /api/auth/session`, as (label, language, source):
+/// the same request in curl (without and with `Content-Type`), JavaScript, Python and Go.
+const SESSION_SAMPLES: [(&str, &str, &str); 5] = [
+    (
+        "curl",
+        "shell",
+        include_str!("../../assets/samples/session.sh"),
+    ),
+    (
+        "curl with Content-Type",
+        "shell",
+        include_str!("../../assets/samples/session-json.sh"),
+    ),
+    (
+        "JavaScript",
+        "javascript",
+        include_str!("../../assets/samples/session.js"),
+    ),
+    (
+        "Python",
+        "python",
+        include_str!("../../assets/samples/session.py"),
+    ),
+    ("Go", "go", include_str!("../../assets/samples/session.go")),
+];
+
+/// Adds the request examples as `x-codeSamples` (the extension Redoc and others read), so
+/// `/docs` and any other OpenAPI viewer show them.
+fn add_code_samples(doc: &mut utoipa::openapi::OpenApi) {
+    let Some(op) = doc
+        .paths
+        .paths
+        .get_mut("/api/auth/session")
+        .and_then(|item| item.post.as_mut())
+    else {
+        return;
+    };
+    let samples: Vec<_> = SESSION_SAMPLES
+        .iter()
+        .map(|(label, lang, source)| {
+            serde_json::json!({ "label": label, "lang": lang, "source": source.trim_end() })
+        })
+        .collect();
+    op.extensions
+        .get_or_insert_with(Default::default)
+        .insert("x-codeSamples".to_owned(), samples.into());
 }
 
 /// utoipa documents an optional body (`Option<T>`) as `T` or JSON `null`; the server takes

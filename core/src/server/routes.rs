@@ -40,8 +40,10 @@ pub struct SessionResponse {
     tag = "auth",
     request_body(content = Option<SessionRequest>, description = "Optional; an empty body mints a token with the configured lifetime"),
     responses(
-        (status = 200, description = "A new session token", body = SessionResponse),
-        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
+        (status = 200, description = "A new session token", body = SessionResponse,
+            example = json!({"session_token": "session:1705312200:a1b2c3d4e5f6...", "expires_in_hours": 24})),
+        (status = 401, description = "Missing or wrong master token", body = ErrorBody,
+            example = json!({"detail": "Invalid master token"})),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
         (status = 422, description = "ttl_hours out of range or body not the expected JSON", body = ErrorBody),
         (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),

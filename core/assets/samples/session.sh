@@ -1,0 +1,2 @@
+curl -X POST "http://localhost:8000/api/auth/session" \
+  -H "Authorization: Bearer <token>"
