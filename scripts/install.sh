@@ -60,7 +60,7 @@ install_axe_core() {
 }
 
 # Debian packages for the Windows cross-build and its tests under Wine (scripts/windows.sh).
-windows_pkgs=(gcc-mingw-w64-x86-64 wine wine64 nsis msitools xvfb xauth curl python3)
+windows_pkgs=(gcc-mingw-w64-x86-64 wine wine64 nsis msitools xvfb xauth x11-utils curl python3)
 cross_targets=(x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin)
 
 # rustup targets in $cross_targets that are missing (their standard libraries come from

@@ -38,10 +38,40 @@ pub fn show_main_window(app: &AppHandle) -> bool {
         let _ = window.set_focus();
         return false;
     }
+    if tauri::webview_version().is_err() {
+        // Windows without WebView2. Said before building, as Tauri's own box about it
+        // (release builds) waits for its OK; the server, tray and CLI do not need it.
+        tracing::error!(
+            "PawKey's window cannot open: no webview runtime is installed. On Windows, install \
+             the Microsoft Edge WebView2 Runtime from {WEBVIEW2_DOWNLOAD}; the server, the tray \
+             and pawkeyd keep working meanwhile"
+        );
+    }
     if let Err(e) = build_main_window(app) {
         tracing::error!("could not open PawKey's window: {e}");
     }
     true
+}
+
+/// Where Microsoft's Evergreen WebView2 Runtime bootstrapper is (what Tauri's installers
+/// fetch, and what packaging/windows/pawkey.nsi offers).
+pub const WEBVIEW2_DOWNLOAD: &str = "https://go.microsoft.com/fwlink/p/?LinkId=2124703";
+
+/// [`show_main_window`] on the main thread's next turn, not inside the current call: for a
+/// second launch handing over, whose process waits (on Windows in `SendMessage`) until the
+/// first one's handler returns — building the window inside it would hold the second
+/// process for as long as the window takes, or as long as a modal box (WebView2 missing)
+/// stays open.
+pub fn show_main_window_soon(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let shown = app.clone();
+        if let Err(e) = app.run_on_main_thread(move || {
+            show_main_window(&shown);
+        }) {
+            tracing::warn!("could not show PawKey's window: {e}");
+        }
+    });
 }
 
 /// Shows the window on the access-request cards: tells a loaded page at once, or leaves
