@@ -37,16 +37,21 @@ build:
 release:
 	$(CARGO) build --workspace --release
 
-## fmt check, clippy -D warnings, the macOS/Windows dependency check
-## (scripts/check-targets.sh) and actionlint on .github/workflows. Installs what it needs
+## fmt check, clippy -D warnings (for Linux and for x86_64-pc-windows-gnu), the
+## macOS/Windows dependency check (scripts/check-targets.sh), `cargo check` of the whole
+## workspace for both macOS targets (scripts/check-macos.sh) and actionlint on
+## .github/workflows. Installs what it needs
 ## first (scripts/install.sh lint: build packages, shellcheck, actionlint), so it runs from
 ## a clean clone.
 ACTIONLINT = $(or $(CARGO_TARGET_DIR),target)/lint/venv-actionlint/bin/actionlint
 lint:
-	scripts/install.sh lint
+	scripts/install.sh lint windows
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
+	  $(CARGO) clippy --workspace --all-targets --locked --target x86_64-pc-windows-gnu -- -D warnings
 	scripts/check-targets.sh
+	scripts/check-macos.sh
 	$(ACTIONLINT)
 
 fmt:

@@ -30,6 +30,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Wine programs started without a display (the tests before this one) leave a Wine session
+# whose desktop has no display; a GUI program started into it cannot subclass its windows
+# (tao panics: "assertion failed: subclass_result.as_bool()", event_loop.rs:709). Real
+# Windows has no such state: start a new session, on this display.
+wineserver -k 2>/dev/null || true
+wineserver -w
 master=$(wine "$dir/pawkeyd.exe" master show | tr -d '\r')
 [ -n "$master" ] || { echo "error: no master in the prefix's Credential Manager" >&2; exit 1; }
 mint_status() { # MASTER: the status of a mint
