@@ -40,12 +40,12 @@ release:
 ## fmt check, clippy -D warnings (for Linux and for x86_64-pc-windows-gnu), the
 ## macOS/Windows dependency check (scripts/check-targets.sh), `cargo check` of the whole
 ## workspace for both macOS targets (scripts/check-macos.sh) and actionlint on
-## .github/workflows. Installs what it needs
-## first (scripts/install.sh lint: build packages, shellcheck, actionlint), so it runs from
-## a clean clone.
+## .github/workflows. Installs what it needs first (scripts/install.sh lint mingw: build
+## packages, shellcheck, actionlint, mingw-w64, the rustup targets), so it runs from a clean
+## clone.
 ACTIONLINT = $(or $(CARGO_TARGET_DIR),target)/lint/venv-actionlint/bin/actionlint
 lint:
-	scripts/install.sh lint windows
+	scripts/install.sh lint mingw
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \

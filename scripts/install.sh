@@ -19,7 +19,9 @@
 #                 under target/) for `make lint`
 #   cross         the rustup targets x86_64-pc-windows-gnu, aarch64-apple-darwin and
 #                 x86_64-apple-darwin (`make lint` checks the macOS build)
-#   windows       cross plus Debian's mingw-w64 linker, Wine 8, NSIS and msitools:
+#   mingw         cross plus Debian's mingw-w64 (C compiler and linker for Windows): the
+#                 Windows clippy and check in `make lint`
+#   windows       mingw plus Wine 8, NSIS and msitools:
 #                 `make windows`, `make test-windows`, `make dist-windows`
 #   test          everything `make test` needs: deps-test tauri-driver python axe-core
 #                 pocketpaw
@@ -102,6 +104,10 @@ install_one() {
       install_actionlint
       ;;
     cross) install_cross_targets ;;
+    mingw)
+      apt_install gcc-mingw-w64-x86-64
+      install_cross_targets
+      ;;
     windows)
       apt_install "${windows_pkgs[@]}"
       install_cross_targets
