@@ -5,8 +5,9 @@
 # Two dependencies of the desktop crate compile Objective-C in their build scripts, which
 # needs Apple's clang and the macOS SDK (not available here): objc2-exception-helper
 # (through tao/wry's objc2) and mac-notification-sys (tauri-plugin-notification ->
-# notify-rust). For the check their C/Objective-C is replaced by an empty object (a stub
-# compiler that names what it skipped); nothing is linked, so nothing built here could run.
+# notify-rust). For the check their C/Objective-C is replaced by an empty object and an
+# empty archive (a stub compiler that names what it skipped, and a stub archiver); nothing
+# is linked, so nothing built here could run.
 # `--core` checks pawkey-core and tools/prove only, which need no stub (`make test`).
 #
 # Usage: scripts/check-macos.sh [--core]
@@ -30,7 +31,14 @@ done
 echo "${CARGO_PKG_NAME:-?}" >>"$PAWKEY_STUB_LOG"
 [ -z "$out" ] || : >"$out"
 STUB
-chmod +x "$stub"
+# And its archiver: an empty archive where cc-rs asks for one (`ar cq LIB.a OBJ...`).
+cat >"$stub_dir/ar-stub" <<'STUB'
+#!/bin/sh
+for a in "$@"; do
+  case "$a" in *.a) [ -s "$a" ] || printf '!<arch>\n' >"$a" ;; esac
+done
+STUB
+chmod +x "$stub" "$stub_dir/ar-stub"
 : >"$skipped"
 
 scope=(--workspace)
@@ -38,8 +46,8 @@ scope=(--workspace)
 status=0
 for t in aarch64-apple-darwin x86_64-apple-darwin; do
   t0=$SECONDS
-  var=CC_${t//-/_}
-  if env "$var=$stub" PAWKEY_STUB_LOG="$skipped" \
+  var=${t//-/_}
+  if env "CC_$var=$stub" "AR_$var=$stub_dir/ar-stub" PAWKEY_STUB_LOG="$skipped" \
     cargo check --locked "${scope[@]}" --all-targets --target "$t" --quiet; then
     echo "check-macos: ${scope[*]} checks for $t ($((SECONDS - t0)) s)"
   else
