@@ -21,7 +21,7 @@
 #                 x86_64-apple-darwin (`make lint` checks the macOS build)
 #   mingw         cross plus Debian's mingw-w64 (C compiler and linker for Windows): the
 #                 Windows clippy and check in `make lint`
-#   windows       mingw plus Wine 8, NSIS and msitools:
+#   windows       mingw plus Wine 8, NSIS, Xvfb and x11-utils:
 #                 `make windows`, `make test-windows`, `make dist-windows`
 #   test          everything `make test` needs: deps-test tauri-driver python axe-core
 #                 pocketpaw
@@ -62,7 +62,7 @@ install_axe_core() {
 }
 
 # Debian packages for the Windows cross-build and its tests under Wine (scripts/windows.sh).
-windows_pkgs=(gcc-mingw-w64-x86-64 wine wine64 nsis msitools xvfb xauth x11-utils curl python3)
+windows_pkgs=(gcc-mingw-w64-x86-64 wine wine64 nsis xvfb xauth x11-utils curl python3)
 cross_targets=(x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin)
 
 # rustup targets in $cross_targets that are missing (their standard libraries come from
