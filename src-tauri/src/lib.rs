@@ -129,7 +129,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let built = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            window::show_main_window_soon(app);
+            window::show_main_window_for_second_launch(app);
         }))
         .plugin(tauri_plugin_notification::init())
         .manage(Shell::new(config_file, data_dir))

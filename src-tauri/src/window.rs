@@ -57,21 +57,29 @@ pub fn show_main_window(app: &AppHandle) -> bool {
 /// fetch, and what packaging/windows/pawkey.nsi offers).
 pub const WEBVIEW2_DOWNLOAD: &str = "https://go.microsoft.com/fwlink/p/?LinkId=2124703";
 
-/// [`show_main_window`] on the main thread's next turn, not inside the current call: for a
-/// second launch handing over, whose process waits (on Windows in `SendMessage`) until the
-/// first one's handler returns — building the window inside it would hold the second
-/// process for as long as the window takes, or as long as a modal box (WebView2 missing)
-/// stays open.
-pub fn show_main_window_soon(app: &AppHandle) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let shown = app.clone();
-        if let Err(e) = app.run_on_main_thread(move || {
-            show_main_window(&shown);
-        }) {
-            tracing::warn!("could not show PawKey's window: {e}");
-        }
-    });
+/// Shows the window for a second launch handing over to this one.
+///
+/// On Windows the second process waits in `SendMessage` until this handler returns, so the
+/// window is built on the main thread's next turn instead: built inside the handler, it held
+/// the second process for as long as the window took, and for good while Tauri's modal
+/// "WebView2 Runtime not found" box waited for an OK (`make test-windows` checks both). On
+/// Linux and macOS the window is shown at once, as before (there, showing it inside the
+/// hand-over is what gives it the focus).
+pub fn show_main_window_for_second_launch(app: &AppHandle) {
+    #[cfg(windows)]
+    {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let shown = app.clone();
+            if let Err(e) = app.run_on_main_thread(move || {
+                show_main_window(&shown);
+            }) {
+                tracing::warn!("could not show PawKey's window: {e}");
+            }
+        });
+    }
+    #[cfg(not(windows))]
+    show_main_window(app);
 }
 
 /// Shows the window on the access-request cards: tells a loaded page at once, or leaves
