@@ -5,8 +5,8 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test prove build release lint fmt deps bench bench-desktop fuzz clean dist dist-test
-.PHONY: install
+.PHONY: run test prove build release lint fmt deps bench bench-desktop fuzz clean dist dist-test \
+	windows test-windows dist-windows dist-test-windows install
 
 ## Build and start PawKey: the desktop app when a display is available, otherwise the
 ## headless server inside a D-Bus session with an unlocked gnome-keyring.
@@ -42,16 +42,21 @@ build:
 release:
 	$(CARGO) build --workspace --release
 
-## fmt check, clippy -D warnings, the macOS/Windows dependency check
-## (scripts/check-targets.sh) and actionlint on .github/workflows. Installs what it needs
-## first (scripts/install.sh lint: build packages, shellcheck, actionlint), so it runs from
-## a clean clone.
+## fmt check, clippy -D warnings (for Linux and for x86_64-pc-windows-gnu), the
+## macOS/Windows dependency check (scripts/check-targets.sh), `cargo check` of the whole
+## workspace for both macOS targets (scripts/check-macos.sh) and actionlint on
+## .github/workflows. Installs what it needs first (scripts/install.sh lint mingw: build
+## packages, shellcheck, actionlint, mingw-w64, the rustup targets), so it runs from a clean
+## clone.
 ACTIONLINT = $(or $(CARGO_TARGET_DIR),target)/lint/venv-actionlint/bin/actionlint
 lint:
-	scripts/install.sh lint
+	scripts/install.sh lint mingw
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
+	  $(CARGO) clippy --workspace --all-targets --locked --target x86_64-pc-windows-gnu -- -D warnings
 	scripts/check-targets.sh
+	scripts/check-macos.sh
 	$(ACTIONLINT)
 
 fmt:
@@ -82,6 +87,26 @@ dist:
 ## Install the .deb into this machine, run it, mint a token, remove it.
 dist-test: dist
 	scripts/dist-test.sh
+
+## Windows, cross-built here with mingw-w64 and tested under Wine (README.md "Platforms").
+## Release pawkeyd.exe and pawkey.exe for x86_64-pc-windows-gnu, with WebView2Loader.dll,
+## in target/windows (scripts/build-windows.sh; installs the toolchain first).
+windows:
+	scripts/build-windows.sh
+
+## The core's tests built for Windows and run under Wine; a black-box suite against
+## pawkeyd.exe under Wine; pawkey.exe --hidden under Wine and Xvfb (scripts/test-windows.sh).
+test-windows:
+	scripts/test-windows.sh
+
+## The per-user NSIS installer, built offline: target/windows/bundle/PawKey_<v>_x64-setup.exe.
+dist-windows:
+	scripts/dist-windows.sh
+
+## Install the installer silently under Wine, run pawkeyd from it, mint and verify a token,
+## uninstall silently, check that nothing is left.
+dist-test-windows: dist-windows
+	scripts/dist-test-windows.sh
 
 clean:
 	$(CARGO) clean

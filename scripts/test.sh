@@ -41,6 +41,7 @@ step "install: Debian packages, tauri-driver, axe-core, Python test venv, Pocket
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "macOS/Windows dependency trees (scripts/check-targets.sh)" scripts/check-targets.sh
+step "cargo check of pawkey-core for macOS (scripts/check-macos.sh --core)" scripts/check-macos.sh --core
 step "build" cargo build --workspace --all-targets --locked
 step "cargo test: unit, integration, desktop end-to-end (Xvfb, real gnome-keyring)" \
   xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-keyring.sh \

@@ -67,10 +67,12 @@ fn hidden_belongs_to_the_desktop_app_and_is_refused_with_a_subcommand() {
 fn help_lists_choices_defaults_variables_and_exit_codes() {
     let p = Pawkeyd::new();
     let help = p.ok(&["--help"]);
-    assert!(
-        help.contains("[default: $XDG_CONFIG_HOME/pawkey/config.toml"),
-        "{help}"
-    );
+    let config_default = if cfg!(windows) {
+        "[default: %APPDATA%\\pawkey\\config\\config.toml]"
+    } else {
+        "[default: $XDG_CONFIG_HOME/pawkey/config.toml"
+    };
+    assert!(help.contains(config_default), "{help}");
     let vars = pawkey_variables();
     assert!(vars.len() >= 12, "{vars:?}");
     let readme =
@@ -437,6 +439,7 @@ fn stored(p: &Pawkeyd) -> Option<String> {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "needs a pseudo-terminal (util-linux script)")]
 fn master_delete_asks_on_a_terminal_and_needs_yes_in_scripts() {
     let p = Pawkeyd::new();
     let master = p.master();
@@ -490,6 +493,7 @@ fn master_delete_asks_on_a_terminal_and_needs_yes_in_scripts() {
 /// `pawkeyd token` with an audit log it cannot write, so it logs a warning (and mints):
 /// on a pseudo-terminal (util-linux `script`) with `NO_COLOR` as given, or, without a
 /// terminal, through a pipe. Returns (exit code, everything it wrote).
+#[cfg(target_os = "linux")] // util-linux `script` for the terminal, /proc as unwritable
 fn warning_run(p: &Pawkeyd, terminal: bool, no_color: Option<&str>) -> (Option<i32>, String) {
     use std::os::unix::fs::PermissionsExt;
     let file = p.dir.path().join("master-token");
@@ -518,6 +522,7 @@ fn warning_run(p: &Pawkeyd, terminal: bool, no_color: Option<&str>) -> (Option<i
     (run.code, format!("{}{}", run.stdout, run.stderr))
 }
 
+#[cfg(target_os = "linux")] // see warning_run
 #[test]
 fn log_lines_are_plain_with_no_color_or_without_a_terminal() {
     let p = Pawkeyd::new();

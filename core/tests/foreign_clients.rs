@@ -87,6 +87,10 @@ fn assert_documented_body(body: &serde_json::Value) -> String {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    windows,
+    ignore = "runs Linux's sh and curl (the Windows black-box suite drives pawkeyd.exe from Linux)"
+)]
 async fn curl_examples_run_verbatim() {
     let server = TestServer::start().await;
     for example in [CURL_PLAIN, CURL_JSON] {
@@ -149,6 +153,10 @@ fn venv_python() -> PathBuf {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    windows,
+    ignore = "runs Linux's Python venv (the Windows black-box suite drives pawkeyd.exe from Linux)"
+)]
 async fn python_requests_examples_run_verbatim() {
     let server = TestServer::start().await;
     let python = tokio::task::spawn_blocking(venv_python).await.unwrap();
@@ -183,6 +191,10 @@ async fn python_requests_examples_run_verbatim() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    windows,
+    ignore = "runs Linux's node (the Windows black-box suite drives pawkeyd.exe from Linux)"
+)]
 async fn node_fetch_examples_run_verbatim() {
     let server = TestServer::start().await;
     for example in [NODE_PLAIN, NODE_JSON] {
@@ -242,6 +254,10 @@ fn pocketpaw_verdicts(tokens: &[String]) -> Vec<String> {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    windows,
+    ignore = "runs Linux's python3 (the Windows black-box suite checks tokens with PocketPaw's HMAC)"
+)]
 async fn minted_tokens_verify_with_pythons_hmac_the_way_pocketpaw_verifies() {
     let session = TestServer::start().await;
     let bare = TestServer::builder()

@@ -137,6 +137,7 @@ fn a_manual_page_per_subcommand_that_groff_and_man_render() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "sources the scripts in bash, zsh and fish")]
 fn completions_for_bash_zsh_and_fish_are_what_pawkeyd_prints() {
     let dir = generate();
     let p = Pawkeyd::new();
@@ -222,6 +223,7 @@ fn read_plist(path: &Path) -> serde_json::Value {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "parses the plist with Linux's python3")]
 fn the_launchd_agent_parses_and_runs_pawkeyd_serve_at_login_restarting_on_failure() {
     let path = workspace_root().join("packaging/app.pawkey.pawkeyd.plist");
     let agent = read_plist(&path);

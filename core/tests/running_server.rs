@@ -67,6 +67,10 @@ fn stored(p: &Pawkeyd) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "ends pawkeyd with a Unix signal; Windows has none to send a console process from a test"
+)]
 fn rotate_and_import_from_the_cli_switch_a_running_server_at_once() {
     let (p, port) = pawkeyd_on_free_port();
     let server = serve(&p, &[]);
@@ -156,6 +160,10 @@ fn a_failed_step_leaves_the_old_master_working_in_both_places() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "ends pawkeyd with a Unix signal; Windows has none to send a console process from a test"
+)]
 fn a_keychain_change_behind_the_servers_back_is_picked_up_within_seconds() {
     let (p, port) = pawkeyd_on_free_port();
     let server = serve(&p, &["--config", p.config_file().to_str().unwrap()]);
@@ -275,6 +283,10 @@ fn with_home(p: &Pawkeyd, file: &std::path::Path) -> std::process::Command {
 const POCKETPAW: &str = "0b6f3c1e-8d2a-4c55-9e1f-2a3b4c5d6e7f";
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "Windows takes the home folder from the profile, not $HOME (the Windows black-box suite checks %USERPROFILE%\\.pocketpaw)"
+)]
 fn a_one_off_environment_override_never_lands_in_the_config_file() {
     let (p, port, file) = pawkeyd_with_pocketpaw(POCKETPAW);
     // Run once with a remote bind, extra hosts and origins from the environment; the
@@ -322,6 +334,10 @@ fn a_one_off_environment_override_never_lands_in_the_config_file() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "Windows takes the home folder from the profile, not $HOME (the Windows black-box suite checks %USERPROFILE%\\.pocketpaw)"
+)]
 fn imported_from_pocketpaw_a_rotation_replaces_pocketpaws_token_too() {
     let (p, port, file) = pawkeyd_with_pocketpaw(POCKETPAW);
     // Server down: the import links them; the rotation writes both.
@@ -364,6 +380,10 @@ fn imported_from_pocketpaw_a_rotation_replaces_pocketpaws_token_too() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "Windows takes the home folder from the profile, not $HOME (the Windows black-box suite checks %USERPROFILE%\\.pocketpaw)"
+)]
 fn when_pocketpaws_file_cannot_be_written_the_rotation_is_undone() {
     let (p, port, file) = pawkeyd_with_pocketpaw(POCKETPAW);
     let run = run_command(

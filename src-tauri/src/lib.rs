@@ -126,7 +126,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut builder = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            show_main_window(app);
+            window::show_main_window_for_second_launch(app);
         }))
         .plugin(tauri_plugin_notification::init());
     if let Some(plugin) = shortcut::plugin() {

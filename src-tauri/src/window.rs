@@ -38,10 +38,48 @@ pub fn show_main_window(app: &AppHandle) -> bool {
         let _ = window.set_focus();
         return false;
     }
+    if tauri::webview_version().is_err() {
+        // Windows without WebView2. Said before building, as Tauri's own box about it
+        // (release builds) waits for its OK; the server, tray and CLI do not need it.
+        tracing::error!(
+            "PawKey's window cannot open: no webview runtime is installed. On Windows, install \
+             the Microsoft Edge WebView2 Runtime from {WEBVIEW2_DOWNLOAD}; the server, the tray \
+             and pawkeyd keep working meanwhile"
+        );
+    }
     if let Err(e) = build_main_window(app) {
         tracing::error!("could not open PawKey's window: {e}");
     }
     true
+}
+
+/// Where Microsoft's Evergreen WebView2 Runtime bootstrapper is (what Tauri's installers
+/// fetch, and what packaging/windows/pawkey.nsi offers).
+pub const WEBVIEW2_DOWNLOAD: &str = "https://go.microsoft.com/fwlink/p/?LinkId=2124703";
+
+/// Shows the window for a second launch handing over to this one.
+///
+/// On Windows the second process waits in `SendMessage` until this handler returns, so the
+/// window is built on the main thread's next turn instead: built inside the handler, it held
+/// the second process for as long as the window took, and for good while Tauri's modal
+/// "WebView2 Runtime not found" box waited for an OK (`make test-windows` checks both). On
+/// Linux and macOS the window is shown at once, as before (there, showing it inside the
+/// hand-over is what gives it the focus).
+pub fn show_main_window_for_second_launch(app: &AppHandle) {
+    #[cfg(windows)]
+    {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let shown = app.clone();
+            if let Err(e) = app.run_on_main_thread(move || {
+                show_main_window(&shown);
+            }) {
+                tracing::warn!("could not show PawKey's window: {e}");
+            }
+        });
+    }
+    #[cfg(not(windows))]
+    show_main_window(app);
 }
 
 /// Shows the window on the access-request cards: tells a loaded page at once, or leaves
