@@ -342,6 +342,18 @@ async fn approving_needs_the_code_the_browser_shows() {
     )
     .await;
     assert_eq!(res.status, 409, "{}", res.text);
+    // JSON Schema's integer: the same number written as 3.0 is read the same way.
+    let res = send(
+        client()
+            .post(server.url(&format!(
+                "/api/auth/requests/{}/approve",
+                mine["user_code"].as_str().unwrap()
+            )))
+            .bearer_auth(MASTER)
+            .json(&json!({"number": forged["number"].as_f64().unwrap()})),
+    )
+    .await;
+    assert_eq!(res.status, 409, "{}", res.text);
     assert_eq!(pending(&server).await.len(), 2);
     assert_eq!(
         poll(&server, forged["request_id"].as_str().unwrap())

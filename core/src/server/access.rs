@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::auth::{ClientIp, MasterAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{OptionalJson, session_cookie, source, whole_number};
+use super::extract::{OptionalJson, session_cookie, source, whole_count, whole_number};
 use crate::approval::{ApprovalError, Opened, Pending, Poll};
 use crate::state::{AppState, ApproveError};
 
@@ -213,7 +213,7 @@ pub struct ApproveRequest {
     /// The number of the request being approved, as listed: the code must then be that
     /// request's (409 otherwise).
     #[schema(minimum = 1)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_count")]
     pub number: Option<u64>,
 }
 

@@ -94,6 +94,23 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64
         })
 }
 
+/// [`whole_number`] for a field that cannot be negative, such as a request's number.
+pub fn whole_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= 9_007_199_254_740_992.0)
+                .map(|f| f as u64)
+        })
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!("must be a whole number from 0 up, not {n}"))
+        })
+}
+
 /// `Set-Cookie` for the session cookie, with the attributes login and logout share;
 /// an empty value with `max_age` 0 clears it.
 pub fn session_cookie(value: &str, max_age: u64) -> Result<HeaderMap, ApiError> {
