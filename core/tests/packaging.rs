@@ -44,6 +44,10 @@ fn have(program: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "groff and man are Linux tools; the man pages ship in the Linux packages only"
+)]
 fn a_manual_page_per_subcommand_that_groff_and_man_render() {
     let dir = generate();
     let man1 = dir.path().join("man1");

@@ -76,6 +76,7 @@ pub(crate) async fn limiter(
     sweep(addr, 0..addresses / 2, &token, exp, &failures).await;
     let rss_mid = pid.and_then(rss_kib);
     sweep(addr, addresses / 2..addresses, &token, exp, &failures).await;
+    let spent = Instant::now();
     println!(
         "limiter: {addresses} addresses done in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -95,9 +96,14 @@ pub(crate) async fn limiter(
         check_refused(&a, "Invalid or expired session token")?;
         statuses.push(a.status);
     }
-    if statuses.iter().any(|s| *s != 429) {
+    // The shared budget refills one failure a second, so a loaded machine may let one
+    // through per second since it was spent; an address with a budget of its own would get
+    // a whole burst of 401s at once.
+    let refilled = spent.elapsed().as_secs() as usize + 1;
+    let let_through = statuses.iter().filter(|s| **s != 429).count();
+    if let_through > refilled {
         problems.push(format!(
-            "a new loopback address got its own budget: {statuses:?}"
+            "a new loopback address got its own budget ({let_through} let through, at most {refilled} refilled): {statuses:?}"
         ));
     }
     let a = good
