@@ -47,22 +47,6 @@ pub fn default_redirect_dir() -> PathBuf {
     redirect_dir(runtime, &crate::config::Paths::from_env().data_dir)
 }
 
-/// Escapes `s` for HTML text and quoted attribute values.
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `s` as a JavaScript string literal that is safe inside a `<script>` element.
 fn js_string(s: &str) -> String {
     let json = serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
@@ -75,7 +59,7 @@ fn js_string(s: &str) -> String {
 
 /// The redirect page for `url`.
 pub fn redirect_html(url: &str) -> String {
-    let attr = html_escape(url);
+    let attr = crate::html::escape(url);
     let js = js_string(url);
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

@@ -16,6 +16,8 @@
 //!   signal.
 //! - [`cli`]: the command line shared by `pawkeyd` and `pawkey`.
 //! - [`client`]: the CLI's side of a running server (master changes, approvals).
+//! - [`html`]: text made safe for HTML (pages, notifications).
+//! - [`pairing`]: PocketPaw's dashboard links, the phone QR code, comparing masters.
 //! - [`browser`]: opening a link with a token in the browser through a private redirect
 //!   file, so the token is on no command line.
 
@@ -29,6 +31,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod html;
 pub mod limiter;
 pub mod pairing;
 pub mod pocketpaw;

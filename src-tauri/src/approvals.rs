@@ -109,23 +109,6 @@ pub fn requester(p: &Pending) -> String {
     p.origin.clone().unwrap_or_else(|| p.peer.clone())
 }
 
-/// `text` with the characters notification servers read as markup escaped (the body of a
-/// desktop notification may be rendered as HTML-like markup).
-fn plain(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The notification shown when a request arrives while the window is hidden: the origin
 /// first, the label marked as claimed and escaped, and no code (the person reads the code
 /// off the browser that asked).
@@ -133,7 +116,12 @@ pub fn arrival_notice(p: &Pending) -> Notice {
     let label = p
         .client
         .as_deref()
-        .map(|c| format!(" It calls itself “{}” (claimed, not verified).", plain(c)))
+        .map(|c| {
+            format!(
+                " It calls itself “{}” (claimed, not verified).",
+                pawkey_core::html::escape(c)
+            )
+        })
         .unwrap_or_default();
     Notice {
         title: format!("Access request #{} from {}", p.number, requester(p)),

@@ -4,6 +4,8 @@
 //! page comes from the document, so a new route shows up by itself; every value from it is
 //! escaped. No script, no inline style: the landing page's CSP holds.
 
+pub use crate::html::escape;
+
 mod operation;
 mod schema;
 
@@ -39,22 +41,6 @@ pub async fn css() -> impl IntoResponse {
         )],
         CSS,
     )
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Text from the document (its descriptions are Markdown): escaped, with `code` spans
