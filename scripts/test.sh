@@ -15,23 +15,9 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 require_rust fmt clippy
 
-started=$SECONDS
-summary=()
-current=""
-step() { # NAME COMMAND...: runs COMMAND, timing it
-  current=$1; shift
-  printf '\n==> %s\n' "$current"
-  local t0=$SECONDS
-  "$@"
-  summary+=("$(printf '%5d s  %s' $((SECONDS - t0)) "$current")")
-  current=""
-}
 report() {
   local status=$?
-  printf '\n==> make test: step times\n'
-  [ ${#summary[@]} -eq 0 ] || printf '%s\n' "${summary[@]}"
-  [ -z "$current" ] || printf '  (failed in: %s)\n' "$current"
-  printf '%5d s  total\n' $((SECONDS - started))
+  print_step_times "make test"
   exit $status
 }
 trap report EXIT
