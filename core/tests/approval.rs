@@ -330,30 +330,24 @@ async fn approving_needs_the_code_the_browser_shows() {
     // A made-up code approves nothing.
     let res = decide(&server, "BCDF-2345", "approve", Some(MASTER)).await;
     assert_eq!(res.status, 404, "{}", res.text);
-    // My code on the forged request's number: refused, and both still wait.
-    let res = send(
+    // My code on the forged request's number: refused, and both still wait — also with
+    // the number written as 3.0 (JSON Schema's integer), which is read the same way.
+    let approve_as = |number: Value| {
         client()
             .post(server.url(&format!(
                 "/api/auth/requests/{}/approve",
                 mine["user_code"].as_str().unwrap()
             )))
             .bearer_auth(MASTER)
-            .json(&json!({"number": forged["number"]})),
-    )
-    .await;
-    assert_eq!(res.status, 409, "{}", res.text);
-    // JSON Schema's integer: the same number written as 3.0 is read the same way.
-    let res = send(
-        client()
-            .post(server.url(&format!(
-                "/api/auth/requests/{}/approve",
-                mine["user_code"].as_str().unwrap()
-            )))
-            .bearer_auth(MASTER)
-            .json(&json!({"number": forged["number"].as_f64().unwrap()})),
-    )
-    .await;
-    assert_eq!(res.status, 409, "{}", res.text);
+            .json(&json!({ "number": number }))
+    };
+    for number in [
+        forged["number"].clone(),
+        json!(forged["number"].as_f64().unwrap()),
+    ] {
+        let res = send(approve_as(number.clone())).await;
+        assert_eq!(res.status, 409, "number {number}: {}", res.text);
+    }
     assert_eq!(pending(&server).await.len(), 2);
     assert_eq!(
         poll(&server, forged["request_id"].as_str().unwrap())
