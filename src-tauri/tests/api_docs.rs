@@ -13,7 +13,6 @@ mod axe;
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,17 +43,7 @@ impl Drop for Browser {
 /// Saves the page as `<name>.png` where the other browser tests put theirs.
 async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("a screenshot");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = if std::env::var("PAWKEY_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
-        root.join("docs/screenshots")
-    } else {
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target"))
-            .join("screenshots")
-    };
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    support::save_screenshot(name, &png);
 }
 
 /// The response headers of `GET url`, lower-cased, from curl.

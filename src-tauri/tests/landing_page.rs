@@ -10,7 +10,6 @@
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,17 +80,7 @@ impl Browser {
     /// Saves the page as `<name>.png` where the desktop tests put theirs.
     async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("a screenshot");
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let dir = if std::env::var("PAWKEY_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
-            root.join("docs/screenshots")
-        } else {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| root.join("target"))
-                .join("screenshots")
-        };
-        std::fs::create_dir_all(&dir).expect("screenshot dir");
-        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+        support::save_screenshot(name, &png);
     }
 
     async fn close(mut self) {

@@ -752,6 +752,13 @@ impl App {
     }
 }
 
+/// Saves a browser's screenshot (PNG bytes) as `<name>.png` in [`screenshot_dir`].
+pub fn save_screenshot(name: &str, png: &[u8]) {
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+}
+
 /// Where screenshots go: `docs/screenshots` only when asked to refresh them, so an ordinary
 /// test run leaves tracked files alone; otherwise `<target dir>/screenshots`.
 fn screenshot_dir() -> PathBuf {
