@@ -151,6 +151,10 @@ mod tests {
     use pawkey_core::store::MemoryStore;
     use std::sync::Arc;
 
+    /// These tests take ephemeral ports and check that a stopped server's port no longer
+    /// answers: run in parallel, one could be handed the port the other just freed.
+    static PORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     fn state_on(port: u16, dir: &std::path::Path) -> AppState {
         let config = Config {
             port,
@@ -163,6 +167,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_taken_port_is_reported_and_a_settings_change_moves_the_server() {
+        let _ports = PORTS.lock().await;
         let dir = tempfile::tempdir().unwrap();
         let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let taken = squatter.local_addr().unwrap().port();
@@ -218,6 +223,7 @@ mod tests {
 
     #[tokio::test]
     async fn saving_with_the_same_port_keeps_the_server() {
+        let _ports = PORTS.lock().await;
         let dir = tempfile::tempdir().unwrap();
         let state = state_on(0, dir.path());
         let slot = ServerSlot::default();
