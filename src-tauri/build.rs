@@ -10,33 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// Every `#[tauri::command]` the window may call; each gets an `allow-<name>` permission.
-const COMMANDS: &[&str] = &[
-    "status",
-    "new_session",
-    "copy_session",
-    "recent_sessions",
-    "reveal_master",
-    "copy_master",
-    "rotate_master",
-    "import_master",
-    "import_master_from_pocketpaw",
-    "retry_keychain",
-    "save_settings",
-    "suggest_port",
-    "open_dashboard",
-    "pair_phone",
-    "pocketpaw_master",
-    "pending_requests",
-    "approve_request",
-    "deny_request",
-    "deny_all_requests",
-    "open_logs",
-    "open_docs",
-    "window_memory",
-    "remember_ttl",
-    "quit",
-];
+/// The window's one `#[tauri::command]` (every request goes through it as a `Call`, see
+/// `src/link.rs`); it gets an `allow-call` permission.
+const COMMANDS: &[&str] = &["call"];
 
 fn main() {
     println!("cargo:rerun-if-changed=../tauri.conf.json");

@@ -3,7 +3,11 @@
 // clipboard-cleared, requests-changed, show-requests) — nothing here polls the app.
 "use strict";
 
-const { invoke } = window.__TAURI__.core;
+// Every request is a `Call` through the window's one command (src-tauri/src/link.rs).
+const invoke = (command, args) =>
+  window.__TAURI__.core.invoke("call", {
+    call: args && Object.keys(args).length ? { command, args } : { command },
+  });
 const { listen } = window.__TAURI__.event;
 
 const $ = (id) => document.getElementById(id);

@@ -56,7 +56,7 @@ pub fn approve(
         .approve(code, Some(number), ttl_hours, MintSource::Window)
         .map_err(|e| match e {
             ApproveError::Approval(e) => decision_error(e),
-            ApproveError::Mint(e) => CommandError::Other(format!("not approved: {e}")),
+            ApproveError::Mint(e) => CommandError::NotApproved(e),
         })?;
     tracing::info!(
         request = pending.number,
@@ -95,12 +95,9 @@ pub fn deny_all(state: &AppState) -> usize {
 /// Core's reason, with what the person can do about it.
 fn decision_error(e: ApprovalError) -> CommandError {
     match e {
-        ApprovalError::UnknownNumber(n) => CommandError::Other(format!(
-            "Request #{n} is no longer waiting: it expired or was already decided. \
-             Ask the page to request access again."
-        )),
+        ApprovalError::UnknownNumber(n) => CommandError::RequestGone(n),
         e @ ApprovalError::CodeMismatch(_) => CommandError::field("code", e.to_string()),
-        other => CommandError::Other(other.to_string()),
+        other => CommandError::Approval(other),
     }
 }
 

@@ -17,7 +17,7 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// Why a command failed.
+/// Why a command failed. Each variant says what happened and what to do, in one place.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// One or more settings are invalid.
@@ -29,9 +29,61 @@ pub enum CommandError {
     /// The keychain refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Anything else, already phrased for the user.
+    /// Start-up could not open PawKey's state (the message says why and what to do).
     #[error("{0}")]
-    Other(String),
+    StartFailed(String),
+    /// The app is quitting.
+    #[error("PawKey is shutting down")]
+    ShuttingDown,
+    /// A background call (keychain, file, browser) ended without an answer.
+    #[error("{what} did not finish: {reason}")]
+    Unfinished {
+        /// What was being done, e.g. "the keychain call".
+        what: &'static str,
+        /// Why it ended.
+        reason: String,
+    },
+    /// A token shown in the window no longer verifies, so it is not copied again.
+    #[error("not copied: {0} — mint a new session token")]
+    StaleToken(pawkey_core::state::VerifyError),
+    /// What was pasted is not a master token.
+    #[error("not imported: {0}")]
+    NotAMasterToken(pawkey_core::secret::MasterTokenError),
+    /// PocketPaw's token file could not be imported.
+    #[error("{0}")]
+    PocketPaw(String),
+    /// No free port near the configured one.
+    #[error("no free port found: {0}")]
+    NoFreePort(std::io::Error),
+    /// The dashboard link or QR code could not be made or opened.
+    #[error("{0}")]
+    Dashboard(String),
+    /// The log folder could not be made or shown.
+    #[error("{0}")]
+    Logs(String),
+    /// A page could not be opened in the browser.
+    #[error("could not open {url}: {reason} — open it in your browser")]
+    Browser {
+        /// The address.
+        url: String,
+        /// Why not.
+        reason: String,
+    },
+    /// The request was decided or expired before the person's decision arrived.
+    #[error(
+        "Request #{0} is no longer waiting: it expired or was already decided. \
+         Ask the page to request access again."
+    )]
+    RequestGone(u64),
+    /// An approval or denial core refused for another reason.
+    #[error(transparent)]
+    Approval(pawkey_core::approval::ApprovalError),
+    /// The approval's token could not be minted.
+    #[error("not approved: {0}")]
+    NotApproved(MintError),
+    /// The window asked for something its channel does not carry.
+    #[error("PawKey did not understand the window's request: {0}")]
+    BadCall(String),
 }
 
 impl CommandError {
@@ -56,7 +108,7 @@ impl From<ConfigError> for CommandError {
     fn from(e: ConfigError) -> Self {
         match e {
             ConfigError::Invalid { field, message, .. } => CommandError::field(field, message),
-            other => CommandError::Other(other.to_string()),
+            other => CommandError::StartFailed(other.to_string()),
         }
     }
 }
@@ -85,9 +137,15 @@ mod tests {
         assert_eq!(json["message"], "port 80 is taken");
         assert_eq!(json["fields"][0]["field"], "port");
 
-        let e = CommandError::Other("the keychain is locked".into());
+        let e = CommandError::Unfinished {
+            what: "the keychain call",
+            reason: "cancelled".into(),
+        };
         let json = serde_json::to_value(&e).unwrap();
-        assert_eq!(json["message"], "the keychain is locked");
+        assert_eq!(
+            json["message"],
+            "the keychain call did not finish: cancelled"
+        );
         assert_eq!(json["fields"].as_array().unwrap().len(), 0);
     }
 

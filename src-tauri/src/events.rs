@@ -4,38 +4,22 @@
 use std::time::Duration;
 
 use pawkey_core::state::AppState;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::approvals::RequestsView;
+use crate::host::Host;
+use crate::link::Push;
 use crate::notice::notify;
-use crate::shell::Shell;
-use crate::tray;
-use crate::views::{EVENT_MINTED, EVENT_REQUESTS, EVENT_SESSIONS, EVENT_STATUS, MAIN_WINDOW};
-
-/// Sends the current status to the window and the tray's server line.
-pub fn publish_status(app: &AppHandle) {
-    let shell = app.state::<Shell>();
-    let view = shell.status_view(app);
-    if let Some(line) = &*shell
-        .tray_server_line
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-    {
-        let _ = line.set_text(tray::server_line(&view.server));
-    }
-    let _ = app.emit(EVENT_STATUS, view);
-}
 
 /// Forwards every mint recorded by core to the window as it happens, numbering them.
 /// Each event is emitted while the list is locked, so a snapshot taken for the window
 /// (with its `seq`) and the events after it never overlap or leave a gap.
-pub(crate) fn forward_mints(app: AppHandle, state: &AppState) {
+pub fn forward_mints(app: AppHandle, state: &AppState) {
     let mut events = state.audit().subscribe();
     let audit = state.audit().clone();
     // Called before the server starts and before the window can mint, so the ring read
     // here and the events to come do not overlap.
-    app.state::<Shell>()
+    app.state::<Host>()
         .sessions
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -43,18 +27,18 @@ pub(crate) fn forward_mints(app: AppHandle, state: &AppState) {
     tauri::async_runtime::spawn(async move {
         loop {
             let received = events.recv().await;
-            let shell = app.state::<Shell>();
-            let mut sessions = shell.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            let host = app.state::<Host>();
+            let mut sessions = host.sessions.lock().unwrap_or_else(|p| p.into_inner());
             match received {
                 Ok(entry) => {
                     let row = sessions.push(entry);
-                    let _ = app.emit(EVENT_MINTED, row);
+                    host.push(Push::Minted(row));
                 }
                 Err(RecvError::Lagged(_)) => {
                     // Skip what is still queued (the ring has it), then start over from it.
                     while events.try_recv().is_ok() {}
                     sessions.reset(audit.recent());
-                    let _ = app.emit(EVENT_SESSIONS, sessions.view());
+                    host.push(Push::SessionsReset(sessions.view()));
                 }
                 Err(RecvError::Closed) => break,
             }
@@ -65,29 +49,14 @@ pub(crate) fn forward_mints(app: AppHandle, state: &AppState) {
 /// Re-reads the master from the keychain every few seconds and, when another tool (or the
 /// CLI with no server to talk to) changed it, switches and refreshes the window's status
 /// line, which says so.
-pub(crate) fn follow_master_changes(app: AppHandle, state: &AppState) {
+pub fn follow_master_changes(app: AppHandle, state: &AppState) {
     let mut changes = state.subscribe_master();
     tauri::async_runtime::spawn(state.clone().watch_master(MASTER_CHECK_INTERVAL));
     tauri::async_runtime::spawn(async move {
         while let Ok(_) | Err(RecvError::Lagged(_)) = changes.recv().await {
-            publish_status(&app);
+            app.state::<Host>().publish_status();
         }
     });
-}
-
-/// Sends the waiting access requests to the window and the tray line.
-fn publish_requests(app: &AppHandle, view: RequestsView) {
-    let shell = app.state::<Shell>();
-    if let Some(line) = &*shell
-        .tray_requests_line
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-    {
-        let (text, enabled) = crate::approvals::tray_line(view.requests.len());
-        let _ = line.set_text(text);
-        let _ = line.set_enabled(enabled);
-    }
-    let _ = app.emit(EVENT_REQUESTS, view);
 }
 
 /// A new request asks for attention when the window is shown (the taskbar entry flashes;
@@ -95,25 +64,21 @@ fn publish_requests(app: &AppHandle, view: RequestsView) {
 /// button), or notifies when it is hidden in the tray (raising a hidden window unasked
 /// would pull it over whatever the person does).
 fn on_request_opened(app: &AppHandle, pending: &pawkey_core::approval::Pending) {
-    let window = app.get_webview_window(MAIN_WINDOW);
-    match window.filter(|w| w.is_visible().unwrap_or(false)) {
-        Some(w) => {
-            let _ = w.request_user_attention(Some(tauri::UserAttentionType::Informational));
-        }
-        None => notify(app, &crate::approvals::arrival_notice(pending)),
+    if !app.state::<Host>().ask_attention() {
+        notify(app, &crate::approvals::arrival_notice(pending));
     }
 }
 
 /// Forwards core's access-request events to the window and the tray. The list is read
 /// again after every event and when the oldest request expires (core announces an expiry
 /// only when it next looks), so the count never outlives a request by more than a second.
-pub(crate) fn forward_approvals(app: AppHandle, state: AppState) {
+pub fn forward_approvals(app: AppHandle, state: AppState) {
     let mut events = state.approvals().subscribe();
     tauri::async_runtime::spawn(async move {
         loop {
             let view = crate::approvals::pending(&state);
             let next_expiry = view.requests.iter().map(|p| p.expires_in).min();
-            publish_requests(&app, view);
+            app.state::<Host>().publish_requests(view);
             let wait = async {
                 match next_expiry {
                     Some(s) => tokio::time::sleep(Duration::from_secs(s + 1)).await,
@@ -135,7 +100,7 @@ pub(crate) fn forward_approvals(app: AppHandle, state: AppState) {
 /// Compares PocketPaw's token file with the master every few seconds and refreshes the
 /// window when that changes (PocketPaw regenerated its token, say), so the window offers
 /// the import without being asked.
-pub(crate) fn follow_pocketpaw(app: AppHandle, state: AppState) {
+pub fn follow_pocketpaw(app: AppHandle, state: AppState) {
     tauri::async_runtime::spawn(async move {
         let mut last = None;
         loop {
@@ -153,7 +118,7 @@ pub(crate) fn follow_pocketpaw(app: AppHandle, state: AppState) {
                 continue;
             };
             if last.as_ref().is_some_and(|l| *l != now) {
-                publish_status(&app);
+                app.state::<Host>().publish_status();
             }
             last = Some(now);
         }

@@ -1,41 +1,53 @@
-//! PawKey's desktop shell: the window, the tray, the plugins and the `#[tauri::command]`s
-//! over `pawkey-core`. It keeps no token or keychain logic of its own. This file builds
-//! the Tauri application (plugins, commands, close-to-tray) and runs start-up.
+//! PawKey's desktop shell: the tray, the window, the plugins and the window's one command
+//! over `pawkey-core`. It keeps no token or keychain logic of its own. This file builds the
+//! Tauri application and runs start-up.
 //!
-//! - [`shell`]: the state the commands, tray and followers share; its mirror of the recent list.
-//! - [`views`]: what the window is sent — view types and event names.
+//! Two sides and one channel between them (arrows point down; nothing below reaches up):
+//!
+//! - [`window`]: the window side — the one window, built while shown, dropped a while
+//!   after it is closed, and its `call` command.
+//! - [`link`]: the channel — every [`link::Call`] the window makes, every
+//!   [`link::Push`] it is told, and the [`link::WindowPort`] the host drives it through.
+//! - [`commands`]: what each call does, one file per area (session, master, pocketpaw,
+//!   requests, settings, app).
+//! - [`actions`]: what the tray menu, the global shortcut and a second launch do.
 //! - [`events`]: background followers forwarding core's events to the window and tray.
-//! - [`window`]: the window, built while shown and dropped a while after it is closed.
-//! - [`lifecycle`]: the first hide to the tray, the tray's choices, quit.
-//! - [`notice`]: desktop notifications.
-//! - [`quick_copy`]: mint, copy, clear later, notify — the tray's copy items and the shortcut.
-//! - [`shortcut`]: the global copy shortcut.
-//! - [`tray_host`]: whether the desktop shows tray icons at all.
-//! - [`autostart`]: the login entry (`pawkey --hidden` when set so).
-//! - [`approvals`]: access requests a person approves — cards, tray line, notification.
-//! - [`commands`]: what the window calls.
-//! - [`dashboard`]: open PocketPaw's dashboard with a fresh token; the pairing QR code.
+//! - [`host`]: the host side — the state, server, tray, clipboard and shortcut every
+//!   caller shares; the status; showing, letting go of the window; quit.
+//! - [`copy`]: mint, copy, clear later, tell — the one path of every copy.
 //! - [`tray`]: the tray menu; its handlers are plain functions over core.
-//! - [`clipboard`]: copy as a password, clear later only if still ours.
+//! - [`tray_host`]: whether the desktop shows tray icons at all.
+//! - [`sessions`]: the host's numbered mirror of core's recent mints.
+//! - [`memory`]: what the window showed, kept while its page is away.
+//! - [`approvals`]: access requests a person approves — cards, tray line, notification.
+//! - [`dashboard`]: open PocketPaw's dashboard with a fresh token; the pairing QR code.
+//! - [`shortcut`]: the global copy shortcut.
 //! - [`server`]: the embedded server's start, port move and shutdown.
 //! - [`settings`]: the settings form, parsed and validated field by field.
-//! - [`error`]: the error every command returns.
+//! - [`clipboard`]: copy as a password, clear later only if still ours.
+//! - [`notice`]: desktop notifications.
+//! - [`autostart`]: the login entry (`pawkey --hidden` when set so).
+//! - [`views`]: what the window is sent — view types and event names.
+//! - [`error`]: the error every call returns.
 
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod approvals;
 pub mod autostart;
 pub mod clipboard;
 pub mod commands;
+pub mod copy;
 pub mod dashboard;
 pub mod error;
 pub mod events;
-pub mod lifecycle;
+pub mod host;
+pub mod link;
+pub mod memory;
 pub mod notice;
-pub mod quick_copy;
 pub mod server;
+pub mod sessions;
 pub mod settings;
-pub mod shell;
 pub mod shortcut;
 pub mod tray;
 pub mod tray_host;
@@ -43,18 +55,14 @@ pub mod views;
 pub mod window;
 
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 
 use pawkey_core::audit::AuditLog;
 use pawkey_core::cli::Cli;
 use pawkey_core::startup::Setup;
 use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
 
-use crate::events::publish_status;
-use crate::lifecycle::{on_tray_action, quit};
-use crate::shell::{Boot, Shell};
-use crate::views::MAIN_WINDOW;
-use crate::window::show_main_window;
+use crate::host::{Boot, Host};
+use crate::window::{AppWindow, MAIN_WINDOW};
 
 /// `pawkey`'s whole `main`: with a subcommand it is `pawkeyd`; without, the desktop app.
 pub fn main() -> ExitCode {
@@ -72,12 +80,12 @@ pub fn main() -> ExitCode {
 /// server; the window is already showing "Starting…" meanwhile.
 fn boot(app: AppHandle, setup: Result<Setup, String>) {
     tauri::async_runtime::spawn(async move {
-        let shell = app.state::<Shell>();
+        let host = app.state::<Host>();
         let setup = match setup {
             Ok(setup) => setup,
             Err(message) => {
-                shell.boot.send_replace(Boot::Failed(message));
-                publish_status(&app);
+                host.set_boot(Boot::Failed(message));
+                host.publish_status();
                 return;
             }
         };
@@ -90,8 +98,8 @@ fn boot(app: AppHandle, setup: Result<Setup, String>) {
             Ok(state) => state,
             Err(e) => {
                 let message = format!("PawKey could not open its state: {e}");
-                shell.boot.send_replace(Boot::Failed(message));
-                publish_status(&app);
+                host.set_boot(Boot::Failed(message));
+                host.publish_status();
                 return;
             }
         };
@@ -99,15 +107,15 @@ fn boot(app: AppHandle, setup: Result<Setup, String>) {
         events::follow_master_changes(app.clone(), &state);
         events::follow_pocketpaw(app.clone(), state.clone());
         events::forward_approvals(app.clone(), state.clone());
-        shell.boot.send_replace(Boot::Ready(state.clone()));
-        publish_status(&app);
+        host.set_boot(Boot::Ready(state.clone()));
+        host.publish_status();
         // A refusal is kept in the status, for the settings form to show.
-        let _ = shell
+        let _ = host
             .shortcut
             .apply(&app, &state.config().copy_shortcut)
             .await;
-        shell.server.start(&state).await;
-        publish_status(&app);
+        host.server.start(&state).await;
+        host.publish_status();
     });
 }
 
@@ -126,59 +134,25 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut builder = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            window::show_main_window_for_second_launch(app);
+            actions::on_second_launch(app);
         }))
         .plugin(tauri_plugin_notification::init());
-    if let Some(plugin) = shortcut::plugin() {
+    if let Some(plugin) = shortcut::plugin(actions::on_shortcut) {
         builder = builder.plugin(plugin);
     }
     let built = builder
-        .manage(Shell::new(config_file, data_dir))
-        .invoke_handler(tauri::generate_handler![
-            crate::commands::status,
-            crate::commands::new_session,
-            crate::commands::copy_session,
-            crate::commands::recent_sessions,
-            crate::commands::reveal_master,
-            crate::commands::copy_master,
-            crate::commands::rotate_master,
-            crate::commands::import_master,
-            crate::commands::import_master_from_pocketpaw,
-            crate::commands::retry_keychain,
-            crate::commands::save_settings,
-            crate::commands::suggest_port,
-            crate::commands::open_dashboard,
-            crate::commands::pair_phone,
-            crate::commands::pocketpaw_master,
-            crate::commands::pending_requests,
-            crate::commands::approve_request,
-            crate::commands::deny_request,
-            crate::commands::deny_all_requests,
-            crate::commands::open_logs,
-            crate::commands::open_docs,
-            crate::commands::window_memory,
-            crate::commands::remember_ttl,
-            crate::commands::quit,
-        ])
+        .manage(Host::new(config_file, data_dir))
+        .invoke_handler(tauri::generate_handler![crate::window::call])
         .setup(move |app| {
             let handle = app.handle().clone();
-            match tray::create_tray(&handle, on_tray_action) {
-                Ok(lines) => {
-                    let shell = app.state::<Shell>();
-                    *shell
-                        .tray_server_line
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner()) = Some(lines.server);
-                    *shell
-                        .tray_requests_line
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner()) = Some(lines.requests);
-                    shell.has_tray.store(true, Ordering::Relaxed);
-                }
+            let host = app.state::<Host>();
+            host.set_window(Box::new(AppWindow::new(handle.clone())));
+            match tray::create_tray(&handle, actions::on_tray_action) {
+                Ok(lines) => host.set_tray(lines),
                 // No tray on this desktop: the window still works, and closing it quits.
                 Err(e) => tracing::warn!("no tray icon ({e}); closing the window will quit"),
             }
-            let tray_shown = tray_host::reachable(&handle);
+            let tray_shown = host.tray_reachable();
             if !tray_shown {
                 tracing::warn!(
                     "this desktop shows no tray icons (no StatusNotifier host or system tray): \
@@ -188,13 +162,13 @@ pub fn run(cli: Cli) -> ExitCode {
             if hidden && tray_shown {
                 tracing::info!("started hidden in the tray");
             } else {
-                show_main_window(&handle);
+                host.show_window();
             }
             boot(handle.clone(), setup);
             let on_signal = handle.clone();
             tauri::async_runtime::spawn(async move {
                 pawkey_core::startup::shutdown_signal().await;
-                quit(on_signal);
+                on_signal.state::<Host>().quit(&on_signal);
             });
             Ok(())
         })
@@ -203,7 +177,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 && window.label() == MAIN_WINDOW
             {
                 api.prevent_close();
-                window::close_to_tray(window.app_handle());
+                let app = window.app_handle();
+                app.state::<Host>().on_window_closed(app);
             }
         })
         .build(tauri::generate_context!("../tauri.conf.json"));

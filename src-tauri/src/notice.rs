@@ -45,3 +45,41 @@ pub fn local_time(unix: u64) -> String {
         chrono::LocalResult::None => unix.to_string(),
     }
 }
+
+/// "PawKey is still running": said the first time the window is hidden to the tray, ever
+/// (a marker file in the data dir remembers it across runs).
+pub struct FirstHideNotice {
+    marker: Option<std::path::PathBuf>,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl FirstHideNotice {
+    /// Remembered in `data_dir` (`None`: for this run only).
+    pub fn new(data_dir: Option<std::path::PathBuf>) -> Self {
+        Self {
+            marker: data_dir.map(|d| d.join("tray-notice-shown")),
+            shown: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Shows the notice unless it was shown before.
+    pub fn notify_once(&self, app: &AppHandle) {
+        if self.shown.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        if let Some(marker) = &self.marker {
+            if marker.exists() {
+                return;
+            }
+            let _ = marker.parent().map(std::fs::create_dir_all);
+            let _ = std::fs::write(marker, b"");
+        }
+        notify(
+            app,
+            &Notice {
+                title: "PawKey is still running".into(),
+                body: "It keeps serving session tokens from the tray. Choose Quit in the tray menu to stop it.".into(),
+            },
+        );
+    }
+}

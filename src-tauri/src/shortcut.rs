@@ -1,13 +1,12 @@
 //! The global copy shortcut (`copy_shortcut`): registered with the desktop through Tauri's
 //! global-shortcut plugin at start-up and again when the settings change; pressing it runs
-//! the quick copy ([`crate::quick_copy::mint_and_copy`]) with audit source `shortcut`.
+//! the quick copy ([`crate::actions::on_shortcut`]) with audit source `shortcut`.
 //! Whether it is active, held by another program or impossible on this desktop is kept
 //! here ([`ShortcutStatus`]) for the settings form to show.
 
 use std::str::FromStr as _;
 use std::sync::Mutex;
 
-use pawkey_core::audit::MintSource;
 use serde::Serialize;
 use tauri::plugin::TauriPlugin;
 use tauri::{AppHandle, Manager, Wry};
@@ -56,18 +55,18 @@ fn this_session_problem() -> Option<&'static str> {
     session_problem(|name| std::env::var(name).ok())
 }
 
-/// The plugin, set up to run the quick copy when a registered shortcut is pressed; `None`
+/// The plugin, set up to run `on_press` when a registered shortcut is pressed; `None`
 /// where the session cannot grab shortcuts (the setting then says so).
-pub fn plugin() -> Option<TauriPlugin<Wry>> {
+pub fn plugin(on_press: fn(&AppHandle)) -> Option<TauriPlugin<Wry>> {
     if let Some(problem) = this_session_problem() {
         tracing::info!("no global shortcut: {problem}");
         return None;
     }
     Some(
         tauri_plugin_global_shortcut::Builder::new()
-            .with_handler(|app, _shortcut, event| {
+            .with_handler(move |app, _shortcut, event| {
                 if event.state == ShortcutState::Pressed {
-                    crate::quick_copy::mint_and_copy(app, MintSource::Shortcut, None);
+                    on_press(app);
                 }
             })
             .build(),

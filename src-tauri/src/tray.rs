@@ -1,6 +1,6 @@
 //! The tray icon and its menu. Menu ids are constants; what an item does is decided and done
 //! by plain functions over core ([`action_for`], [`open_dashboard`], [`server_line`]; the copy
-//! items are [`crate::quick_copy`]'s), unit-tested below without a tray. [`create_tray`] only
+//! items are [`crate::copy`]'s), unit-tested below without a tray. [`create_tray`] only
 //! wires them up.
 
 use pawkey_core::audit::MintSource;
@@ -118,9 +118,23 @@ pub fn server_line(status: &ServerStatus) -> String {
 /// The menu lines that change while PawKey runs.
 pub struct TrayLines {
     /// The disabled server line ([`server_line`]).
-    pub server: MenuItem<Wry>,
+    server: MenuItem<Wry>,
     /// "Pending requests (N)" ([`crate::approvals::tray_line`]).
-    pub requests: MenuItem<Wry>,
+    requests: MenuItem<Wry>,
+}
+
+impl TrayLines {
+    /// Shows the server's state on its line.
+    pub fn show_server(&self, status: &ServerStatus) {
+        let _ = self.server.set_text(server_line(status));
+    }
+
+    /// Shows how many requests wait (the line can be chosen only then).
+    pub fn show_requests(&self, waiting: usize) {
+        let (text, enabled) = crate::approvals::tray_line(waiting);
+        let _ = self.requests.set_text(text);
+        let _ = self.requests.set_enabled(enabled);
+    }
 }
 
 /// Builds the tray icon and menu. `on_action` runs each menu choice (and a left click, where

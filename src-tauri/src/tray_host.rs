@@ -3,16 +3,10 @@
 //! PawKey that hid its window there would run on with no way back. So closing the window
 //! quits where no tray is shown, and `--hidden` opens the window anyway.
 
-use std::sync::atomic::Ordering;
-
-use tauri::{AppHandle, Manager};
-
-use crate::shell::Shell;
-
-/// True when the tray icon exists and the desktop shows tray icons right now (checked
-/// each time, so a tray extension enabled later counts).
-pub fn reachable(app: &AppHandle) -> bool {
-    app.state::<Shell>().has_tray.load(Ordering::Relaxed) && desktop_shows_tray_icons()
+/// True when the tray icon exists (`has_icon`) and the desktop shows tray icons right now
+/// (checked each time, so a tray extension enabled later counts).
+pub fn reachable(has_icon: bool) -> bool {
+    has_icon && desktop_shows_tray_icons()
 }
 
 /// Whether the desktop has a tray: on Linux a StatusNotifier host (KDE, GNOME with the

@@ -8,9 +8,6 @@ use serde::Serialize;
 use crate::server::ServerStatus;
 use crate::settings::SettingsView;
 
-/// Label of the one window.
-pub const MAIN_WINDOW: &str = "main";
-
 /// Event: the status changed (payload [`StatusView`]).
 pub const EVENT_STATUS: &str = "status-changed";
 /// Event: a session token was minted anywhere (payload [`SessionRow`]).
@@ -99,4 +96,14 @@ pub struct CopyView {
 pub struct ClipboardEvent {
     /// True when our token was removed; false when the clipboard held something else.
     pub cleared: bool,
+}
+
+/// A token minted from the window, and whether it reached the clipboard.
+#[derive(Clone, Serialize)]
+pub struct MintView {
+    /// The token and its expiry.
+    #[serde(flatten)]
+    pub minted: pawkey_core::state::Minted,
+    /// The copy to the clipboard that follows every mint.
+    pub copy: CopyView,
 }

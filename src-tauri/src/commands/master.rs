@@ -1,0 +1,55 @@
+//! The master token: reveal, copy, rotate, import a pasted one, read the keychain again.
+
+use pawkey_core::audit::MintSource;
+use pawkey_core::secret::MasterToken;
+use pawkey_core::state::MasterStatus;
+use tauri::{AppHandle, Manager};
+use zeroize::Zeroizing;
+
+use super::blocking;
+use crate::clipboard::{SecretKind, clear_after_seconds};
+use crate::error::CommandError;
+use crate::host::Host;
+use crate::views::CopyView;
+
+/// The master token, for the reveal button.
+pub async fn reveal(app: &AppHandle) -> Result<String, CommandError> {
+    let state = app.state::<Host>().state().await?;
+    Ok(state.master()?.expose().to_owned())
+}
+
+/// Copies the master token; it always clears, even with `clipboard_clear_seconds = 0`.
+pub async fn copy(app: &AppHandle) -> Result<CopyView, CommandError> {
+    let state = app.state::<Host>().state().await?;
+    let master = state.master()?;
+    let clear = clear_after_seconds(SecretKind::Master, state.config().clipboard_clear_seconds);
+    Ok(crate::copy::copy_secret(app, Zeroizing::new(master.expose().to_owned()), clear).await)
+}
+
+/// Replaces the master token with a new random one; every session token stops working.
+pub async fn rotate(app: &AppHandle) -> Result<MasterStatus, CommandError> {
+    let host = app.state::<Host>();
+    let state = host.state().await?;
+    state.rotate_by(MintSource::Window).await?;
+    host.publish_status();
+    Ok(state.master_status())
+}
+
+/// Stores a pasted master token (e.g. PocketPaw's).
+pub async fn import(app: &AppHandle, token: String) -> Result<MasterStatus, CommandError> {
+    let token = MasterToken::parse(token).map_err(CommandError::NotAMasterToken)?;
+    let host = app.state::<Host>();
+    let state = host.state().await?;
+    state.import_by(token, MintSource::Window).await?;
+    host.publish_status();
+    Ok(state.master_status())
+}
+
+/// Reads the keychain again (after it was unlocked or started).
+pub async fn retry_keychain(app: &AppHandle) -> Result<MasterStatus, CommandError> {
+    let host = app.state::<Host>();
+    let state = host.state().await?;
+    let status = blocking("the keychain call", move || state.reload_master()).await?;
+    host.publish_status();
+    Ok(status)
+}
