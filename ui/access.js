@@ -54,7 +54,7 @@ document.addEventListener("keydown", (event) => {
   if (!isQuitKey(event)) return;
   event.preventDefault();
   announce("Quitting PawKey…");
-  window.__TAURI__.core.invoke("quit").catch((e) => {
+  window.__TAURI__.core.invoke("call", { call: { command: "quit" } }).catch((e) => {
     announceError(`PawKey did not quit: ${e && e.message ? e.message : e}. Use Quit in the tray menu.`);
   });
 });

@@ -180,7 +180,7 @@ impl Host {
         if let Some(tray) = self.tray.get() {
             tray.show_server(&view.server);
         }
-        self.push(Push::Status(view));
+        self.push(Push::Status(Box::new(view)));
     }
 
     /// Sends the waiting access requests to the window and the tray's line.

@@ -139,7 +139,7 @@ impl Call {
 #[derive(Debug, Clone)]
 pub enum Push {
     /// The status line changed (`status-changed`).
-    Status(StatusView),
+    Status(Box<StatusView>),
     /// A token was minted anywhere (`session-minted`).
     Minted(SessionRow),
     /// The recent list starts over (`sessions-reset`).

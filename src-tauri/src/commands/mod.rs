@@ -30,12 +30,18 @@ pub async fn dispatch(app: &AppHandle, call: Call) -> Answer {
         Call::Status => json(app::status(app)),
         Call::OpenLogs => json(app::open_logs()),
         Call::OpenDocs => json(app::open_docs(app).await),
-        Call::Quit => json(Ok(app::quit(app))),
+        Call::Quit => {
+            app::quit(app);
+            json(Ok(()))
+        }
         Call::NewSession { ttl_hours } => json(session::new_session(app, ttl_hours).await),
         Call::CopySession { token } => json(session::copy_session(app, token).await),
         Call::RecentSessions => json(session::recent_sessions(app).await),
         Call::WindowMemory => json(session::window_memory(app)),
-        Call::RememberTtl { choice } => json(Ok(session::remember_ttl(app, choice))),
+        Call::RememberTtl { choice } => {
+            session::remember_ttl(app, choice);
+            json(Ok(()))
+        }
         Call::RevealMaster => json(master::reveal(app).await),
         Call::CopyMaster => json(master::copy(app).await),
         Call::RotateMaster => json(master::rotate(app).await),
