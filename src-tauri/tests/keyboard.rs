@@ -345,17 +345,28 @@ async fn ctrl_plus_minus_zero_zoom_and_hints_say_cmd_on_macos() {
         app.text(".shortcuts").await,
         "Ctrl+N new · Ctrl+Shift+C copy · Ctrl+Q quit"
     );
-    assert_eq!(app.execute("return isMac();").await, json!(false));
-    app.execute("applyShortcutHints(true); return true;").await;
+    // The helpers are the window's module ui/js/access.js, the same instance the page uses.
+    let access = |body: &str| {
+        format!(
+            "const done = arguments[arguments.length - 1]; \
+             import('./js/access.js').then((a) => done((() => {{ {body} }})()), (e) => done(`import: ${{e}}`));"
+        )
+    };
+    assert_eq!(
+        app.execute_async(&access("return a.isMac();")).await,
+        json!(false)
+    );
+    app.execute_async(&access("a.applyShortcutHints(true); return true;"))
+        .await;
     let mac = app.execute(hints).await;
     assert_eq!(mac, json!(["⌘", "⌘", "⌘", "Meta+N"]));
     let quit_keys = app
-        .execute(
+        .execute_async(&access(
             "const k = (ctrl, meta) => ({ key: 'q', ctrlKey: ctrl, metaKey: meta, \
              altKey: false, shiftKey: false }); \
-             return [isQuitKey(k(false, true), true), isQuitKey(k(true, false), true), \
-                     isQuitKey(k(true, false), false), isQuitKey(k(false, true), false)];",
-        )
+             return [a.isQuitKey(k(false, true), true), a.isQuitKey(k(true, false), true), \
+                     a.isQuitKey(k(true, false), false), a.isQuitKey(k(false, true), false)];",
+        ))
         .await;
     assert_eq!(quit_keys, json!([true, false, true, false]));
     app.close().await;

@@ -596,6 +596,16 @@ impl App {
             .await
     }
 
+    /// Runs asynchronous JavaScript in the page: it hands its result to its last argument
+    /// (`arguments[arguments.length - 1]`), e.g. after importing one of the window's modules.
+    pub async fn execute_async(&self, js: &str) -> serde_json::Value {
+        self.wd(
+            "execute async script",
+            self.client.execute_async(js, vec![]),
+        )
+        .await
+    }
+
     /// Position and size of `css` on the page: (x, y, width, height).
     pub async fn rect(&self, css: &str) -> (i64, i64, i64, i64) {
         let e = self.find(css).await;

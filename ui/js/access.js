@@ -1,17 +1,16 @@
-// Accessibility helpers for PawKey's window, loaded before app.js: what a screen reader is
-// told (once, in two live regions, instead of every visible change), the platform's
-// modifier key in the shortcut hints, and the window-wide shortcuts that are not about
-// tokens (Ctrl+Q / Cmd+Q quits; Ctrl +/-/0 zoom is Tauri's, `zoomHotkeysEnabled`).
-"use strict";
+// Accessibility helpers for PawKey's window: what a screen reader is told (once, in two live
+// regions, instead of every visible change), the platform's modifier key in the shortcut
+// hints, and which keys quit (keys.js acts on them; Ctrl +/-/0 zoom is Tauri's,
+// `zoomHotkeysEnabled`).
 
 /** macOS uses Cmd (⌘) where Linux and Windows use Ctrl. */
-function isMac() {
+export function isMac() {
   const platform = (navigator.userAgentData && navigator.userAgentData.platform) || navigator.platform || "";
   return /mac|iphone|ipad/i.test(platform) || /Mac OS X/.test(navigator.userAgent);
 }
 
 /** Writes the platform's modifier into the hints (`kbd.mod`) and `aria-keyshortcuts`. */
-function applyShortcutHints(mac = isMac()) {
+export function applyShortcutHints(mac = isMac()) {
   for (const kbd of document.querySelectorAll("kbd.mod")) {
     kbd.textContent = mac ? "⌘" : "Ctrl";
     kbd.title = mac ? "Command" : "Control";
@@ -33,30 +32,17 @@ function speak(id, text) {
 }
 
 /** Tells a screen reader `text` when it is done speaking (role=status). */
-function announce(text) {
+export function announce(text) {
   speak("announce", text);
 }
 
 /** Tells a screen reader `text` at once (role=alert): errors. */
-function announceError(text) {
+export function announceError(text) {
   speak("announce-error", text);
 }
 
 /** Whether `event` is the platform's quit shortcut (Ctrl+Q; Cmd+Q on macOS). */
-function isQuitKey(event, mac = isMac()) {
+export function isQuitKey(event, mac = isMac()) {
   const mod = mac ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
   return mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === "q";
 }
-
-// Quit as the tray's Quit does: the app clears our token from the clipboard, stops the
-// server gracefully and exits.
-document.addEventListener("keydown", (event) => {
-  if (!isQuitKey(event)) return;
-  event.preventDefault();
-  announce("Quitting PawKey…");
-  window.__TAURI__.core.invoke("call", { call: { command: "quit" } }).catch((e) => {
-    announceError(`PawKey did not quit: ${e && e.message ? e.message : e}. Use Quit in the tray menu.`);
-  });
-});
-
-applyShortcutHints();
