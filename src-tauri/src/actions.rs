@@ -29,11 +29,11 @@ pub fn on_shortcut(app: &AppHandle) {
     crate::copy::quick_copy(app, MintSource::Shortcut, None);
 }
 
-/// Another `pawkey` was started: this one shows its window instead.
+/// Another `pawkey` was started: this one shows its window instead. (Starting the window
+/// process takes no time here, so the second launch, which on Windows waits for this
+/// handler, is let go at once.)
 pub fn on_second_launch(app: &AppHandle) {
-    crate::window::on_second_launch(app, |app| {
-        app.state::<Host>().show_window();
-    });
+    app.state::<Host>().show_window();
 }
 
 /// "Open dashboard" in the tray: opens it and says until when the link's token works.

@@ -2,10 +2,16 @@
 //! over `pawkey-core`. It keeps no token or keychain logic of its own. This file builds the
 //! Tauri application and runs start-up.
 //!
-//! Two sides and one channel between them (arrows point down; nothing below reaches up):
+//! Two processes: the host (`pawkey`, `pawkey --hidden`) holds the master, the server, the
+//! tray and the clipboard and has no webview; the window (`pawkey --window-process`, which
+//! only the host starts) renders the page and holds no secret. One channel between them,
+//! the window's standard input and output. Modules (arrows point down; nothing below
+//! reaches up):
 //!
-//! - [`window`]: the window side — the one window, built while shown, dropped a while
-//!   after it is closed, and its `call` command.
+//! - [`window`]: the window side — the window process (`pawkey --window-process`): the
+//!   page, its `call` command, and nothing that holds a secret.
+//! - [`window_link`]: the host's end of the channel — starts the window process, carries
+//!   its requests to [`commands`] and lets it go.
 //! - [`link`]: the channel — every [`link::Call`] the window makes, every
 //!   [`link::Push`] it is told, and the [`link::WindowPort`] the host drives it through.
 //! - [`commands`]: what each call does, one file per area (session, master, pocketpaw,
@@ -53,19 +59,25 @@ pub mod tray;
 pub mod tray_host;
 pub mod views;
 pub mod window;
+pub mod window_link;
 
 use std::process::ExitCode;
 
 use pawkey_core::audit::AuditLog;
 use pawkey_core::cli::Cli;
 use pawkey_core::startup::Setup;
-use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
+use tauri::{AppHandle, Manager, RunEvent};
 
 use crate::host::{Boot, Host};
-use crate::window::{AppWindow, MAIN_WINDOW};
+use crate::link::WINDOW_PROCESS_ARG;
+use crate::window_link::WindowProcess;
 
 /// `pawkey`'s whole `main`: with a subcommand it is `pawkeyd`; without, the desktop app.
 pub fn main() -> ExitCode {
+    if std::env::args_os().nth(1).as_deref() == Some(std::ffi::OsStr::new(WINDOW_PROCESS_ARG)) {
+        pawkey_core::cli::init_logging();
+        return window::run_process();
+    }
     let cli = pawkey_core::cli::parse_args();
     if cli.command.is_some() {
         pawkey_core::cli::init_logging();
@@ -142,11 +154,10 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     let built = builder
         .manage(Host::new(config_file, data_dir))
-        .invoke_handler(tauri::generate_handler![crate::window::call])
         .setup(move |app| {
             let handle = app.handle().clone();
             let host = app.state::<Host>();
-            host.set_window(Box::new(AppWindow::new(handle.clone())));
+            host.set_window(Box::new(WindowProcess::new(handle.clone())));
             match tray::create_tray(&handle, actions::on_tray_action) {
                 Ok(lines) => host.set_tray(lines),
                 // No tray on this desktop: the window still works, and closing it quits.
@@ -172,20 +183,11 @@ pub fn run(cli: Cli) -> ExitCode {
             });
             Ok(())
         })
-        .on_window_event(|window, event| {
-            if let WindowEvent::CloseRequested { api, .. } = event
-                && window.label() == MAIN_WINDOW
-            {
-                api.prevent_close();
-                let app = window.app_handle();
-                app.state::<Host>().on_window_closed(app);
-            }
-        })
-        .build(tauri::generate_context!("../tauri.conf.json"));
+        .build(context());
     match built {
         Ok(app) => {
             app.run(|_app, event| match event {
-                // The window's page was dropped: PawKey lives on in the tray. An exit
+                // The host has no window of its own: PawKey lives on in the tray. An exit
                 // PawKey asks for itself (`quit`) carries a code and goes through.
                 RunEvent::ExitRequested {
                     code: None, api, ..
@@ -200,4 +202,10 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The app's configuration and assets (`tauri.conf.json`, `ui/`, `icons/`), embedded once
+/// for both processes.
+pub(crate) fn context() -> tauri::Context<tauri::Wry> {
+    tauri::generate_context!("../tauri.conf.json")
 }

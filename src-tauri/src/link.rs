@@ -3,11 +3,15 @@
 //!
 //! Everything crosses it as data: the window asks with a [`Call`] (one `call` command for
 //! all of them) and is told with a [`Push`]; the host drives the window through the
-//! [`WindowPort`] it was given at start-up. Nothing else connects the two sides, so the
-//! window can move into a process of its own with this module as its wire format: a `Call`
-//! and a `Push` are plain JSON.
+//! [`WindowPort`] it was given at start-up. Nothing else connects the two sides.
+//!
+//! The window is a process of its own ([`crate::window`]), started by the host with its
+//! standard input and output as this channel: one JSON line per message, [`Up`] from the
+//! window, [`Down`] to it. The pipes are the window's only authority: nothing is handed
+//! over on its command line or in its environment, no one else can write to them, and
+//! they die with the process.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::approvals::RequestsView;
 use crate::memory::TtlChoice;
@@ -203,6 +207,62 @@ pub trait WindowPort: Send + Sync {
 
 /// The answer to a [`Call`]: the command's result as JSON, or why it failed.
 pub type Answer = Result<serde_json::Value, crate::error::CommandError>;
+
+/// The argument that starts `pawkey` as the window process (given by the host only).
+pub const WINDOW_PROCESS_ARG: &str = "--window-process";
+
+/// A line from the window process to the host.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "up", rename_all = "snake_case")]
+pub enum Up {
+    /// The page asks for something; the host answers with [`Down::Answer`] and this `id`.
+    Call {
+        /// Numbers the answer.
+        id: u64,
+        /// The [`Call`], as the page sent it (the host reads and checks it).
+        call: serde_json::Value,
+    },
+    /// The person closed the window; the host decides what that means.
+    Closed,
+}
+
+/// A line from the host to the window process. The end of the stream ends the process.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "down", rename_all = "snake_case")]
+pub enum Down {
+    /// The answer to [`Up::Call`] `id`: its JSON, or the error as the page shows it.
+    Answer {
+        /// The call's number.
+        id: u64,
+        /// The result, or the error's `{message, fields}`.
+        result: Result<serde_json::Value, serde_json::Value>,
+    },
+    /// An event for the page.
+    Event {
+        /// Its name (one of the `EVENT_*`).
+        event: String,
+        /// Its payload.
+        payload: serde_json::Value,
+    },
+    /// Show, unminimize and focus the window.
+    Show,
+    /// Hide the window (its page stays until the stream ends).
+    Hide,
+    /// Ask for attention without taking focus.
+    Attention,
+}
+
+impl Down {
+    /// One line of the wire format (no newline inside: JSON escapes them).
+    pub fn line(&self) -> String {
+        let mut line = serde_json::to_string(self).unwrap_or_else(|e| {
+            tracing::warn!("a message to the window could not be written: {e}");
+            String::from("{}")
+        });
+        line.push('\n');
+        line
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,22 +1,26 @@
-//! The window side: the one window, which exists only while someone may look at it, and
-//! the `call` command through which its page reaches the host ([`crate::link`]).
+//! The window process: `pawkey --window-process`, started by the host
+//! ([`crate::window_link`]) while someone may look at the window, and ended when the host
+//! lets it go (its input closes). It renders the page and nothing else: it never opens the
+//! keychain, the config or the server, and holds no master. Every request of the page goes
+//! through its one command, [`call`], up its standard output to the host; answers, events
+//! and the host's show/hide come down its standard input ([`crate::link`]).
 //!
-//! PawKey lives in the tray; a WebKit page held while nobody looks costs about two thirds of
-//! its memory. So the window is built when it is shown, hidden when closed, and dropped —
-//! its webview destroyed, so WebKit's web process exits — after `window_keep_seconds`
-//! (the host decides when: [`crate::host::Host::on_window_closed`]). What the person left
-//! on screen is kept by the host ([`crate::memory`]) and asked for by a rebuilt page.
-//!
-//! Nothing that runs while the window is away (server, tray mints, clipboard clearing,
-//! notifications, autostart) goes through the page: events sent with no page are dropped,
-//! and the page asks for the current state when it loads.
+//! A closed window is hidden, not destroyed, until the host decides (after
+//! `window_keep_seconds`) to let the process go; what the person left on screen is kept by
+//! the host ([`crate::memory`]) and asked for by the next page.
 
-use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Value, json};
 use tauri::webview::PageLoadEvent;
-use tauri::{AppHandle, Emitter, Manager, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewWindowBuilder, WindowEvent};
+use tokio::sync::oneshot;
 
-use crate::error::CommandError;
-use crate::link::{Call, Push, WindowPort};
+use crate::link::{Down, Up};
 
 /// The window's label (in `tauri.conf.json`).
 pub const MAIN_WINDOW: &str = "main";
@@ -25,75 +29,69 @@ pub const MAIN_WINDOW: &str = "main";
 /// fetch, and what packaging/windows/pawkey.nsi offers).
 pub const WEBVIEW2_DOWNLOAD: &str = "https://go.microsoft.com/fwlink/p/?LinkId=2124703";
 
-/// The page's one command: every [`Call`] goes through here to the host.
+/// This process's end of the channel: its output (up) and the calls waiting for answers.
+pub struct HostLink {
+    next: AtomicU64,
+    waiting: Mutex<HashMap<u64, oneshot::Sender<Result<Value, Value>>>>,
+    up: Mutex<std::io::Stdout>,
+}
+
+impl HostLink {
+    fn new() -> Self {
+        Self {
+            next: AtomicU64::new(1),
+            waiting: Mutex::new(HashMap::new()),
+            up: Mutex::new(std::io::stdout()),
+        }
+    }
+
+    /// Writes one line to the host.
+    fn send(&self, message: &Up) -> std::io::Result<()> {
+        let mut line = serde_json::to_string(message).map_err(std::io::Error::other)?;
+        line.push('\n');
+        let mut up = self.up.lock().unwrap_or_else(|p| p.into_inner());
+        up.write_all(line.as_bytes())?;
+        up.flush()
+    }
+
+    fn answered(&self, id: u64, result: Result<Value, Value>) {
+        let waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        if let Some(tx) = waiting {
+            let _ = tx.send(result);
+        }
+    }
+}
+
+/// What the page sees when the host is gone.
+fn host_gone() -> Value {
+    json!({
+        "message": "PawKey's tray process is not answering — start PawKey again",
+        "fields": [],
+    })
+}
+
+/// The page's one command: every request goes to the host as a [`crate::link::Call`]
+/// (checked there) and its answer comes back as is.
 #[tauri::command]
-pub async fn call(app: AppHandle, call: Value) -> Result<Value, CommandError> {
-    let call: Call =
-        serde_json::from_value(call).map_err(|e| CommandError::BadCall(e.to_string()))?;
-    crate::commands::dispatch(&app, call).await
+pub async fn call(link: tauri::State<'_, HostLink>, call: Value) -> Result<Value, Value> {
+    let id = link.next.fetch_add(1, Ordering::Relaxed);
+    let (tx, rx) = oneshot::channel();
+    link.waiting
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id, tx);
+    if link.send(&Up::Call { id, call }).is_err() {
+        link.answered(id, Err(host_gone()));
+    }
+    rx.await.unwrap_or_else(|_| Err(host_gone()))
 }
 
-/// The window in this process, driven by the host through [`WindowPort`].
-pub struct AppWindow {
-    app: AppHandle,
-}
-
-impl AppWindow {
-    /// The window of `app`.
-    pub fn new(app: AppHandle) -> Self {
-        Self { app }
-    }
-}
-
-impl WindowPort for AppWindow {
-    fn show(&self) -> bool {
-        show_main_window(&self.app)
-    }
-
-    fn push(&self, push: Push) {
-        let _ = self.app.emit(push.event(), push.payload());
-    }
-
-    fn ask_attention(&self) -> bool {
-        let window = self.app.get_webview_window(MAIN_WINDOW);
-        match window.filter(|w| w.is_visible().unwrap_or(false)) {
-            Some(w) => {
-                let _ = w.request_user_attention(Some(tauri::UserAttentionType::Informational));
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn hide(&self) {
-        if let Some(window) = self.app.get_webview_window(MAIN_WINDOW) {
-            let _ = window.hide();
-        }
-    }
-
-    fn drop_if_hidden(&self) {
-        if let Some(window) = self.app.get_webview_window(MAIN_WINDOW) {
-            if window.is_visible().unwrap_or(false) {
-                return;
-            }
-            tracing::debug!("dropping the hidden window's page");
-            if let Err(e) = window.destroy() {
-                tracing::warn!("could not drop the hidden window: {e}");
-            }
-        }
-    }
-}
-
-/// Shows the window — building it first when it was dropped or never built — unminimizes
-/// and focuses it. Returns true when the page is new (it has not loaded yet, so events
-/// sent now would not reach it).
-fn show_main_window(app: &AppHandle) -> bool {
-    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        let _ = window.show();
-        let _ = window.unminimize();
-        let _ = window.set_focus();
-        return false;
-    }
+/// Runs the window process until the host closes its input; its whole `main`.
+pub fn run_process() -> ExitCode {
     if tauri::webview_version().is_err() {
         // Windows without WebView2. Said before building, as Tauri's own box about it
         // (release builds) waits for its OK; the server, tray and CLI do not need it.
@@ -103,33 +101,85 @@ fn show_main_window(app: &AppHandle) -> bool {
              and pawkeyd keep working meanwhile"
         );
     }
-    if let Err(e) = build_main_window(app) {
-        tracing::error!("could not open PawKey's window: {e}");
+    let built = tauri::Builder::default()
+        .manage(HostLink::new())
+        .invoke_handler(tauri::generate_handler![call])
+        .setup(|app| {
+            let handle = app.handle().clone();
+            build_main_window(&handle)?;
+            std::thread::spawn(move || follow_host(handle));
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                // The host decides: hide to the tray, or quit where there is no tray.
+                api.prevent_close();
+                let link = window.state::<HostLink>();
+                if link.send(&Up::Closed).is_err() {
+                    window.app_handle().exit(0);
+                }
+            }
+        })
+        .build(crate::context());
+    match built {
+        Ok(app) => {
+            app.run(|_app, event| {
+                if let RunEvent::ExitRequested {
+                    code: None, api, ..
+                } = event
+                {
+                    // Only the host ends this process (by closing its input).
+                    api.prevent_exit();
+                }
+            });
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot open PawKey's window: {e}");
+            ExitCode::FAILURE
+        }
     }
-    true
 }
 
-/// Runs `show` for a second launch handing over to this one.
-///
-/// On Windows the second process waits in `SendMessage` until this handler returns, so the
-/// window is built on the main thread's next turn instead: built inside the handler, it held
-/// the second process for as long as the window took, and for good while Tauri's modal
-/// "WebView2 Runtime not found" box waited for an OK (`make test-windows` checks both). On
-/// Linux and macOS the window is shown at once, as before (there, showing it inside the
-/// hand-over is what gives it the focus).
-pub fn on_second_launch(app: &AppHandle, show: fn(&AppHandle)) {
-    #[cfg(windows)]
-    {
-        let app = app.clone();
-        tauri::async_runtime::spawn(async move {
-            let shown = app.clone();
-            if let Err(e) = app.run_on_main_thread(move || show(&shown)) {
-                tracing::warn!("could not show PawKey's window: {e}");
+/// Reads the host's lines until its end of the pipe closes, then exits.
+fn follow_host(app: AppHandle) {
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        match serde_json::from_str::<Down>(&line) {
+            Ok(Down::Answer { id, result }) => app.state::<HostLink>().answered(id, result),
+            Ok(Down::Event { event, payload }) => {
+                let _ = app.emit(&event, payload);
             }
-        });
+            Ok(Down::Show) => {
+                if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                    let _ = window.show();
+                    let _ = window.unminimize();
+                    let _ = window.set_focus();
+                }
+            }
+            Ok(Down::Hide) => {
+                if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                    let _ = window.hide();
+                }
+            }
+            Ok(Down::Attention) => {
+                if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                    let _ = window
+                        .request_user_attention(Some(tauri::UserAttentionType::Informational));
+                }
+            }
+            Err(e) => tracing::warn!("not a message from PawKey's host: {e}"),
+        }
     }
-    #[cfg(not(windows))]
-    show(app);
+    // The waiting calls fail with "not answering" as their senders go.
+    app.state::<HostLink>()
+        .waiting
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clear();
+    tracing::debug!("the host closed the window's channel; exiting");
+    app.exit(0);
 }
 
 /// Builds the window from `tauri.conf.json` (where it has `"create": false`). It stays
@@ -159,7 +209,7 @@ fn build_main_window(app: &AppHandle) -> tauri::Result<()> {
 }
 
 /// The window's command is named in four places Tauri needs it: the `#[tauri::command]`
-/// here, `generate_handler!` in `lib.rs`, `COMMANDS` in `build.rs` (which makes the
+/// and `generate_handler!` here, `COMMANDS` in `build.rs` (which makes the
 /// `allow-<name>` permissions) and the capability in `tauri.conf.json`. Tauri's macros take
 /// paths, not a list, so they cannot share one const; this test keeps them in step.
 #[cfg(test)]
@@ -197,7 +247,7 @@ mod tests {
     }
 
     fn registered_in_lib() -> BTreeSet<String> {
-        let source = read("src/lib.rs");
+        let source = read("src/window.rs");
         between(&source, "generate_handler![", "]")
             .split(',')
             .map(str::trim)
@@ -243,7 +293,11 @@ mod tests {
             BTreeSet::from(["call".to_string()]),
             "the page has one command; requests are `Call`s"
         );
-        assert_eq!(registered_in_lib(), defined, "generate_handler! in lib.rs");
+        assert_eq!(
+            registered_in_lib(),
+            defined,
+            "generate_handler! in window.rs"
+        );
         assert_eq!(listed_in_build_rs(), defined, "COMMANDS in build.rs");
         assert_eq!(
             allowed_in_capability(),
