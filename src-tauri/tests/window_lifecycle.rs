@@ -13,23 +13,40 @@ use std::time::{Duration, Instant};
 
 use support::{App, Direct, Options, clipboard_text, curl, eventually, x11};
 
-/// WebKit's live processes that are children of `pid` (`/proc/*/stat`): (pid, short name).
-fn webkit_processes(pid: u32) -> Vec<(u32, String)> {
+/// Every live process: (pid, parent, short name), from `/proc/*/stat`.
+fn processes() -> Vec<(u32, u32, String)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let mut found: Vec<(u32, String)> = entries
+    entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|child| {
-            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             let open = stat.find('(')?;
             let close = stat.rfind(')')?;
             let name = &stat[open + 1..close];
             let rest = &stat[close + 2..];
             let ppid: u32 = rest.split(' ').nth(1)?.parse().ok()?;
-            (ppid == pid && name.starts_with("WebKit") && !rest.starts_with('Z'))
-                .then(|| (child, name.to_owned()))
+            (!rest.starts_with('Z')).then(|| (pid, ppid, name.to_owned()))
         })
+        .collect()
+}
+
+/// WebKit's live processes under PawKey `pid`: its own children and its window process's
+/// (there they should all be): (pid, short name).
+fn webkit_processes(pid: u32) -> Vec<(u32, String)> {
+    let all = processes();
+    let windows: Vec<u32> = all
+        .iter()
+        .filter(|(p, parent, _)| *parent == pid && support::is_window_process(*p))
+        .map(|(p, _, _)| *p)
+        .collect();
+    let mut found: Vec<(u32, String)> = all
+        .into_iter()
+        .filter(|(_, parent, name)| {
+            (*parent == pid || windows.contains(parent)) && name.starts_with("WebKit")
+        })
+        .map(|(p, _, name)| (p, name))
         .collect();
     found.sort_unstable();
     found
@@ -75,7 +92,7 @@ fn main_window() -> Option<u32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_window_drops_its_page_and_comes_back_as_it_was_left() {
-    let app = App::launch(Options {
+    let mut app = App::launch(Options {
         config: Some("window_keep_seconds = 1\n".into()),
         clipboard_clear_seconds: Some(0),
         ..Options::default()
@@ -96,9 +113,11 @@ async fn a_closed_window_drops_its_page_and_comes_back_as_it_was_left() {
 
     let window = main_window().expect("a visible window");
     x11::request_close(window);
-    eventually("the web process exits", Duration::from_secs(10), || {
-        web_processes(pid) == 0
-    })
+    eventually(
+        "the window process exits, WebKit with it",
+        Duration::from_secs(10),
+        || webkit_processes(pid).is_empty() && app.sandbox.window_pids().is_empty(),
+    )
     .await;
     assert!(main_window().is_none(), "no window is shown");
 
@@ -120,7 +139,8 @@ async fn a_closed_window_drops_its_page_and_comes_back_as_it_was_left() {
     })
     .await;
     assert_eq!(web_processes(pid), 1, "a new page, in a new web process");
-    switch_to_new_page(&app).await;
+    assert_eq!(app.sandbox.window_pids().len(), 1, "one window process");
+    app.reattach().await;
     assert_eq!(app.text("#token").await, token, "the token left on screen");
     // Minted for 5 hours a few seconds ago: the countdown goes on from there.
     let countdown = app.text("#countdown").await;
@@ -136,18 +156,6 @@ async fn a_closed_window_drops_its_page_and_comes_back_as_it_was_left() {
         "it can be copied again"
     );
     app.close().await;
-}
-
-/// Points the WebDriver session at the window's newest page (a rebuilt window is a new
-/// browsing context) and waits until it has loaded.
-async fn switch_to_new_page(app: &App) {
-    let handles = app.client.windows().await.expect("window handles");
-    let newest = handles.last().expect("a window").clone();
-    app.client
-        .switch_to_window(newest)
-        .await
-        .expect("switch to the rebuilt window");
-    app.wait_for_css_pub("body[data-ready='true']").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,7 +289,7 @@ async fn without_a_tray_hidden_still_shows_the_window_and_closing_quits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_close_and_reopen_cycles_leave_one_page_and_a_working_app() {
-    let app = App::launch(Options {
+    let mut app = App::launch(Options {
         config: Some("window_keep_seconds = 0\n".into()),
         clipboard_clear_seconds: Some(0),
         ..Options::default()
@@ -301,7 +309,11 @@ async fn twenty_close_and_reopen_cycles_leave_one_page_and_a_working_app() {
         eventually(
             &format!("cycle {cycle}: the page is dropped"),
             Duration::from_secs(10),
-            || web_processes(pid) == 0 && main_window().is_none(),
+            || {
+                web_processes(pid) == 0
+                    && main_window().is_none()
+                    && app.sandbox.window_pids().is_empty()
+            },
         )
         .await;
         tray.click("Open PawKey");
@@ -314,7 +326,7 @@ async fn twenty_close_and_reopen_cycles_leave_one_page_and_a_working_app() {
     }
     assert_eq!(app.sandbox.app_pids(), vec![pid], "the same single PawKey");
     assert_eq!(web_processes(pid), 1);
-    switch_to_new_page(&app).await;
+    app.reattach().await;
     assert_eq!(app.text("#token").await, token);
     assert!(verifies(&app, &token));
     app.close().await;

@@ -47,22 +47,6 @@ pub fn free_port() -> u16 {
         .expect("bind an ephemeral port")
 }
 
-fn tauri_driver() -> PathBuf {
-    if let Ok(found) = which("tauri-driver") {
-        return found;
-    }
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .expect("HOME or CARGO_HOME is set");
-    let path = home.join("bin").join("tauri-driver");
-    assert!(
-        path.exists(),
-        "tauri-driver is not installed: run scripts/install.sh tauri-driver (make test does)"
-    );
-    path
-}
-
 fn which(name: &str) -> Result<PathBuf, ()> {
     std::env::var_os("PATH")
         .and_then(|paths| {
@@ -204,8 +188,25 @@ impl Sandbox {
         cmd
     }
 
-    /// PawKey processes started with this sandbox's keychain service.
+    /// The PawKey app processes started with this sandbox's keychain service (not their
+    /// window processes).
     pub fn app_pids(&self) -> Vec<u32> {
+        self.all_pids()
+            .into_iter()
+            .filter(|pid| !is_window_process(*pid))
+            .collect()
+    }
+
+    /// The window processes (`pawkey --window-process`) of this sandbox's PawKey.
+    pub fn window_pids(&self) -> Vec<u32> {
+        self.all_pids()
+            .into_iter()
+            .filter(|pid| is_window_process(*pid))
+            .collect()
+    }
+
+    /// Every `pawkey` process of this sandbox: the app and its window process.
+    pub fn all_pids(&self) -> Vec<u32> {
         let Ok(entries) = std::fs::read_dir("/proc") else {
             return Vec::new();
         };
@@ -233,7 +234,7 @@ impl Sandbox {
     /// are gone and the single-instance name on the bus is free again, so the next launch
     /// is not taken for a second instance.
     pub fn kill_apps(&self) {
-        let pids = self.app_pids();
+        let pids = self.all_pids();
         if pids.is_empty() {
             return;
         }
@@ -243,7 +244,7 @@ impl Sandbox {
                 .status();
         }
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.app_pids().is_empty() && Instant::now() < deadline {
+        while !self.all_pids().is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
         wait_single_instance_free();
@@ -288,6 +289,13 @@ pub fn wait_single_instance_free() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Whether `pid` runs as PawKey's window process (`pawkey --window-process`).
+pub fn is_window_process(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|cmd| cmd.split(|b| *b == 0).any(|arg| arg == b"--window-process"))
+        .unwrap_or(false)
 }
 
 /// Kills the WebKitWebDriver whose command line has `arg` (its unique `--port=N`).
@@ -379,67 +387,93 @@ impl Drop for Direct {
 }
 
 /// A running PawKey with a WebDriver session on its window.
+///
+/// PawKey's window is a process of its own (`pawkey --window-process`, started by the
+/// tray/server process), so the session is not made by launching a browser: the app is
+/// started here, its window process inherits an inspector address and automation leave
+/// (`WEBKIT_INSPECTOR_SERVER`, `TAURI_WEBVIEW_AUTOMATION`), and WebKitWebDriver attaches to
+/// it there (`--target`). A window process let go and started again is a new browser:
+/// [`App::reattach`] opens a session on it.
 pub struct App {
     pub client: Client,
     pub sandbox: Sandbox,
     /// The desktop's tray (absent with [`Options::no_tray`]).
     pub tray: Option<tray::FakeTray>,
+    /// The app (or the wrapper that runs it).
+    host: Child,
     driver: Child,
-    native_port: u16,
+    inspector: u16,
     _serial: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl App {
-    /// Launches PawKey through tauri-driver and waits until its window is ready.
+    /// Launches PawKey and waits until its window is ready.
     pub async fn launch(options: Options) -> App {
         let serial = SERIAL.lock().await;
         wait_single_instance_free();
         let sandbox = Sandbox::new(&options);
         let tray = (!options.no_tray).then(tray::FakeTray::start);
-        let driver_port = free_port();
-        let native_port = free_port();
+        let inspector = free_port();
         let log = std::fs::File::create(sandbox.log_file()).expect("log file");
-        let driver = Command::new(tauri_driver())
-            .args([
-                "--port",
-                &driver_port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .envs(sandbox.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        let mut command = match &options.application {
+            Some(wrapper) => {
+                let mut c = Command::new(wrapper);
+                c.envs(sandbox.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                c
+            }
+            None => sandbox.command(),
+        };
+        let host = command
+            .env("WEBKIT_INSPECTOR_SERVER", format!("127.0.0.1:{inspector}"))
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()
-            .expect("start tauri-driver");
+            .expect("start pawkey");
+        let (driver, client) = match attach(inspector).await {
+            Ok(attached) => attached,
+            Err(e) => {
+                let mut host = host;
+                let _ = host.kill();
+                let _ = host.wait();
+                sandbox.kill_apps();
+                panic!(
+                    "no WebDriver session: {e}\n--- log ---\n{}",
+                    std::fs::read_to_string(sandbox.log_file()).unwrap_or_default()
+                );
+            }
+        };
         let app = App {
-            // Replaced below once the session exists.
-            client: match connect(driver_port, &sandbox, options.application.as_deref()).await {
-                Ok(c) => c,
-                Err(e) => {
-                    let mut driver = driver;
-                    let _ = Command::new("kill")
-                        .args(["-TERM", &driver.id().to_string()])
-                        .status();
-                    std::thread::sleep(Duration::from_secs(1));
-                    let _ = driver.kill();
-                    let _ = driver.wait();
-                    kill_matching(&format!("--port={native_port}"));
-                    panic!(
-                        "no WebDriver session: {e}\n--- log ---\n{}",
-                        std::fs::read_to_string(sandbox.log_file()).unwrap_or_default()
-                    );
-                }
-            },
+            client,
             sandbox,
             tray,
+            host,
             driver,
-            native_port,
+            inspector,
             _serial: serial,
         };
         app.wait_for_css("body[data-ready='true']").await;
         trace(&format!("launched {}", app.sandbox.service));
         app
+    }
+
+    /// Opens a session on the window process started since the last one (the old one was
+    /// let go), and waits until its page is ready.
+    pub async fn reattach(&mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.client.clone().close()).await;
+        stop_child(&mut self.driver);
+        match attach(self.inspector).await {
+            Ok((driver, client)) => {
+                self.driver = driver;
+                self.client = client;
+            }
+            Err(e) => panic!(
+                "no WebDriver session on the new window: {e}\n--- app log ---\n{}",
+                self.log()
+            ),
+        }
+        self.wait_for_css("body[data-ready='true']").await;
     }
 
     /// Launches PawKey and waits until its server listens and its master token is usable.
@@ -452,7 +486,7 @@ impl App {
         app
     }
 
-    /// The app's own log (stdout and stderr through tauri-driver).
+    /// The app's own log (both processes' stdout and stderr).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.sandbox.log_file()).unwrap_or_default()
     }
@@ -465,21 +499,12 @@ impl App {
         self.stop_driver();
     }
 
-    /// Stops tauri-driver with SIGTERM, on which it stops WebKitWebDriver too (a SIGKILL
-    /// would leave that one running); then makes sure neither is left.
+    /// Stops WebKitWebDriver, then the app: SIGTERM (PawKey quits as from the tray, and
+    /// its window process with it), SIGKILL after 5 s.
     fn stop_driver(&mut self) {
-        if let Ok(None) = self.driver.try_wait() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.driver.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while matches!(self.driver.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = self.driver.kill();
-            let _ = self.driver.wait();
-        }
-        kill_matching(&format!("--port={}", self.native_port));
+        stop_child(&mut self.driver);
+        stop_child(&mut self.host);
+        self.sandbox.kill_apps();
     }
 
     /// Runs one WebDriver call with a deadline, so a stuck call fails the test with the
@@ -827,27 +852,44 @@ impl Drop for App {
     }
 }
 
-async fn connect(
-    driver_port: u16,
-    sandbox: &Sandbox,
-    application: Option<&Path>,
-) -> Result<Client, String> {
-    let url = format!("http://127.0.0.1:{driver_port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
+/// Stops `child` with SIGTERM, then SIGKILL after 5 s.
+fn stop_child(child: &mut Child) {
+    if let Ok(None) = child.try_wait() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Starts WebKitWebDriver attached to the window process listening on `inspector` and
+/// opens a session on it (retried while the window process starts).
+async fn attach(inspector: u16) -> Result<(Child, Client), String> {
+    let port = free_port();
+    let mut driver = Command::new("WebKitWebDriver")
+        .arg(format!("--port={port}"))
+        .arg(format!("--target=127.0.0.1:{inspector}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("run WebKitWebDriver (apt-get install webkit2gtk-driver): {e}"))?;
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {
-            return Err("tauri-driver did not start listening".into());
+            stop_child(&mut driver);
+            return Err("WebKitWebDriver did not start listening".into());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
-    caps.insert(
-        "tauri:options".into(),
-        json!({ "application": application.map_or_else(app_binary, Path::to_path_buf), "args": [] }),
-    );
-    // tauri-driver accepts connections before WebKitWebDriver behind it is ready (slowest
-    // on the first launch after boot): retry a refused session for a while.
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -860,14 +902,18 @@ async fn connect(
             Err(_) => Err(format!("no answer within {WD_CALL_TIMEOUT:?}")),
         };
         match result {
-            Ok(client) => return Ok(client),
+            Ok(client) => return Ok((driver, client)),
+            // The window process is still starting (its inspector not yet listening).
             Err(e) if Instant::now() < deadline => {
-                eprintln!("WebDriver session attempt {attempt} failed ({e}); retrying");
-                // A half-started app would make the next attempt a second instance.
-                sandbox.kill_apps();
-                tokio::time::sleep(Duration::from_millis(300)).await;
+                if attempt % 10 == 0 {
+                    eprintln!("WebDriver session attempt {attempt} failed ({e}); retrying");
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Err(e) => return Err(format!("after {attempt} attempts: {e}")),
+            Err(e) => {
+                stop_child(&mut driver);
+                return Err(format!("after {attempt} attempts: {e}"));
+            }
         }
     }
 }
