@@ -54,8 +54,6 @@ pub enum Call {
         /// The picker as left.
         choice: TtlChoice,
     },
-    /// The master token, for the reveal button.
-    RevealMaster,
     /// Copy the master token (always cleared).
     CopyMaster,
     /// Replace the master with a new random one.
@@ -118,7 +116,6 @@ impl Call {
         "recent_sessions",
         "window_memory",
         "remember_ttl",
-        "reveal_master",
         "copy_master",
         "rotate_master",
         "import_master",

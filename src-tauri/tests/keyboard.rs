@@ -143,7 +143,7 @@ async fn a_screen_reader_hears_the_copy_and_the_clearing_once_never_the_token() 
     .await;
     assert!(alert.contains("1 to 24 hours"), "{alert}");
 
-    // The masked master is "Master token, hidden", not 32 bullets; revealed, a field.
+    // The masked master is "Master token, hidden", not 32 bullets (it is never shown).
     assert_eq!(
         app.attr("#master-value", "role").await.as_deref(),
         Some("img")
@@ -151,12 +151,6 @@ async fn a_screen_reader_hears_the_copy_and_the_clearing_once_never_the_token() 
     assert_eq!(
         app.attr("#master-value", "aria-label").await.as_deref(),
         Some("Master token, hidden")
-    );
-    app.click("#reveal-master").await;
-    app.wait_for_attr("#master-value", "role", "textbox").await;
-    assert_eq!(
-        app.attr("#master-value", "aria-label").await.as_deref(),
-        Some("Master token")
     );
     // The recent-sessions table is named by its heading.
     let name = app

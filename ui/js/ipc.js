@@ -11,7 +11,6 @@ export const COMMAND = {
   "newSession": "new_session",
   "copySession": "copy_session",
   "recentSessions": "recent_sessions",
-  "revealMaster": "reveal_master",
   "copyMaster": "copy_master",
   "rotateMaster": "rotate_master",
   "importMaster": "import_master",

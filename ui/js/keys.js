@@ -6,7 +6,6 @@ import { announce, announceError, isQuitKey } from "./access.js";
 import { $ } from "./dom.js";
 import { errorMessage } from "./format.js";
 import { COMMAND, call } from "./ipc.js";
-import { copyMaster, isRevealed } from "./master.js";
 import { copyCurrent, newSession } from "./mint.js";
 
 const SECRETS = ["token", "master-value"];
@@ -31,9 +30,6 @@ function onKey(event) {
     // as a password, cleared after the timeout).
     event.preventDefault();
     copyCurrent();
-  } else if (key === "c" && !event.shiftKey && document.activeElement === $("master-value")) {
-    event.preventDefault();
-    if (isRevealed()) copyMaster();
   } else if (key === "n" && !event.shiftKey) {
     event.preventDefault();
     newSession();

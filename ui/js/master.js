@@ -1,5 +1,5 @@
-// The master token card: hidden, shown for a few seconds, copied, rotated (after the
-// confirmation dialog) or imported (typed, or from PocketPaw's token file).
+// The master token card: masked, copied, rotated (after the confirmation dialog) or
+// imported (typed, or from PocketPaw's token file).
 
 import { showCopyResult } from "./copy.js";
 import { $, setNote, showError } from "./dom.js";
@@ -8,57 +8,10 @@ import { COMMAND, call } from "./ipc.js";
 import { forgetToken } from "./mint.js";
 import { followStatus, isReady } from "./status.js";
 
-/** Seconds a revealed master token stays visible. */
-const REVEAL_SECONDS = 10;
-const MASK = "•".repeat(32);
+// The master never reaches this page: Copy puts it on the clipboard from PawKey's tray
+// process, and seeing it takes `pawkey master show` in a terminal.
 
-let revealTimer = null;
-
-/** Whether the master token is shown. */
-export function isRevealed() {
-  return revealTimer !== null;
-}
-
-function hideMaster() {
-  clearTimeout(revealTimer);
-  revealTimer = null;
-  const value = $("master-value");
-  value.textContent = MASK;
-  value.classList.add("masked");
-  // An image to a screen reader: "Master token, hidden", not 32 bullets.
-  value.setAttribute("role", "img");
-  value.setAttribute("aria-label", "Master token, hidden");
-  value.removeAttribute("aria-readonly");
-  value.removeAttribute("tabindex");
-  $("reveal-master").textContent = "Reveal";
-  $("reveal-master").setAttribute("aria-pressed", "false");
-}
-
-async function toggleReveal() {
-  if (revealTimer) {
-    hideMaster();
-    return;
-  }
-  try {
-    const master = await call(COMMAND.revealMaster);
-    const value = $("master-value");
-    value.textContent = master;
-    value.classList.remove("masked");
-    value.setAttribute("role", "textbox");
-    value.setAttribute("aria-readonly", "true");
-    value.setAttribute("aria-label", "Master token");
-    value.tabIndex = 0;
-    $("reveal-master").textContent = "Hide";
-    $("reveal-master").setAttribute("aria-pressed", "true");
-    revealTimer = setTimeout(hideMaster, REVEAL_SECONDS * 1000);
-    setNote($("master-note"), `Shown for ${REVEAL_SECONDS} seconds.`);
-    delete $("master-note").dataset.clearing;
-  } catch (e) {
-    setNote($("master-note"), errorMessage(e), "bad");
-  }
-}
-
-export async function copyMaster() {
+async function copyMaster() {
   try {
     showCopyResult(await call(COMMAND.copyMaster), "Master token", $("master-note"));
   } catch (e) {
@@ -68,7 +21,6 @@ export async function copyMaster() {
 
 // After a new master token: hide the old one, say so, and drop the session token shown.
 function replaced(note, why) {
-  hideMaster();
   delete $("master-note").dataset.clearing;
   setNote($("master-note"), note, "ok");
   forgetToken(`${why}; earlier tokens no longer work. Press “New session”.`);
@@ -111,14 +63,13 @@ export async function importMaster(command, args) {
 function showMasterStatus(status) {
   const master = status.master;
   $("master-location").textContent = master ? `Stored in the ${master.location}` : "";
-  for (const id of ["reveal-master", "copy-master", "rotate-master"]) $(id).disabled = !master || !master.ok;
+  for (const id of ["copy-master", "rotate-master"]) $(id).disabled = !master || !master.ok;
   for (const id of ["import-button", "import-pocketpaw"]) $(id).disabled = !isReady(status);
   if (status.pocketpaw_token_file) $("import-pocketpaw").title = `Reads ${status.pocketpaw_token_file}`;
 }
 
 export function wireMaster() {
   followStatus(showMasterStatus);
-  $("reveal-master").addEventListener("click", toggleReveal);
   $("copy-master").addEventListener("click", copyMaster);
   $("rotate-master").addEventListener("click", () => {
     $("rotate-dialog").showModal();

@@ -1,4 +1,6 @@
-//! The master token: reveal, copy, rotate, import a pasted one, read the keychain again.
+//! The master token: copy, rotate, import a pasted one, read the keychain again. None of
+//! these hands the master to the window process: the copy goes from here to the clipboard,
+//! and there is no "show" (`pawkey master show` in a terminal is the one way to see it).
 
 use pawkey_core::audit::MintSource;
 use pawkey_core::secret::MasterToken;
@@ -11,12 +13,6 @@ use crate::clipboard::{SecretKind, clear_after_seconds};
 use crate::error::CommandError;
 use crate::host::Host;
 use crate::views::CopyView;
-
-/// The master token, for the reveal button.
-pub async fn reveal(app: &AppHandle) -> Result<String, CommandError> {
-    let state = app.state::<Host>().state().await?;
-    Ok(state.master()?.expose().to_owned())
-}
 
 /// Copies the master token; it always clears, even with `clipboard_clear_seconds = 0`.
 pub async fn copy(app: &AppHandle) -> Result<CopyView, CommandError> {

@@ -2,7 +2,8 @@
 //! a [`Call`] from the channel ([`crate::link`]) and runs the handler for it on the host.
 //!
 //! - [`session`]: mint and copy, the recent list, what a rebuilt page restores.
-//! - [`master`]: reveal, copy, rotate, import, read the keychain again.
+//! - [`master`]: copy, rotate, import, read the keychain again (never show: the window
+//!   process holds no master).
 //! - [`pocketpaw`]: import PocketPaw's token, compare with it, its dashboard and QR code.
 //! - [`requests`]: the access requests a person approves or denies.
 //! - [`settings`]: save the settings form, suggest a free port.
@@ -42,7 +43,6 @@ pub async fn dispatch(app: &AppHandle, call: Call) -> Answer {
             session::remember_ttl(app, choice);
             json(Ok(()))
         }
-        Call::RevealMaster => json(master::reveal(app).await),
         Call::CopyMaster => json(master::copy(app).await),
         Call::RotateMaster => json(master::rotate(app).await),
         Call::ImportMaster { token } => json(master::import(app, token).await),
