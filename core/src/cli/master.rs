@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use super::prompt::read_stdin_token;
-use super::{CliError, EXIT_KEYCHAIN, EXIT_NOT_RUNNING, MasterCommand, program_name};
+use super::{CliError, MasterCommand, program_name};
 use crate::audit::{AuditEvent, AuditLog, MintSource};
 use crate::client::{self, ClientError, Running};
 use crate::pocketpaw::pocketpaw_token_path;
@@ -37,24 +37,13 @@ pub(super) fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, Cl
         MasterCommand::Delete { yes } => delete(setup, yes),
         MasterCommand::Import { from_pocketpaw } => {
             let text = if from_pocketpaw {
-                let path = pocketpaw_token_path().ok_or_else(|| CliError {
-                    message: "cannot find the home directory, so not PocketPaw's token file either — pipe the token in: `pawkey master import < file`".into(),
-                    code: 1,
-                })?;
-                crate::pocketpaw::read_pocketpaw_token(&path).map_err(|e| CliError {
-                    message: format!(
-                        "cannot read PocketPaw's token file {}: {e} — is PocketPaw installed for this user? Otherwise pipe the token in: `pawkey master import < file`",
-                        path.display()
-                    ),
-                    code: 1,
-                })?
+                let path = pocketpaw_token_path().ok_or(CliError::PocketPawNoHome)?;
+                crate::pocketpaw::read_pocketpaw_token(&path)
+                    .map_err(|reason| CliError::PocketPawUnreadable { path, reason })?
             } else {
                 read_stdin_token("Paste the master token and press Enter:")?
             };
-            let token = MasterToken::parse(text).map_err(|e| CliError {
-                message: format!("not imported: {e}"),
-                code: 1,
-            })?;
+            let token = MasterToken::parse(text).map_err(CliError::NotImported)?;
             change(
                 setup,
                 Change::Import {
@@ -72,22 +61,10 @@ fn delete(setup: Setup, yes: bool) -> Result<ExitCode, CliError> {
     use std::io::{BufRead, IsTerminal};
     let terminal = std::io::stdin().is_terminal();
     if !yes && !terminal {
-        return Err(CliError {
-            message: format!(
-                "not deleting the master token without a confirmation, and stdin is not a terminal to ask on — run `{} master delete --yes` to delete it from a script",
-                program_name()
-            ),
-            code: super::EXIT_USAGE,
-        });
+        return Err(CliError::DeleteUnconfirmed);
     }
     if let Some(running) = client::find(&setup.config) {
-        return Err(CliError {
-            message: format!(
-                "PawKey is running on {} and holds the master token; stop it (quit the app or stop `serve`) and run this again. Nothing was deleted.",
-                running.addr()
-            ),
-            code: 1,
-        });
+        return Err(CliError::DeleteWhileRunning(running.addr()));
     }
     let location = setup.store.location();
     match setup.store.load() {
@@ -111,10 +88,7 @@ fn delete(setup: Setup, yes: bool) -> Result<ExitCode, CliError> {
             return Ok(ExitCode::FAILURE);
         }
     }
-    setup.store.delete().map_err(|e| CliError {
-        message: format!("{e}\nThe master token was not deleted."),
-        code: EXIT_KEYCHAIN,
-    })?;
+    setup.store.delete().map_err(CliError::NotDeleted)?;
     eprintln!(
         "Deleted the master token from the {location}. The next `{} serve` or `token` creates a new one.",
         program_name()
@@ -126,18 +100,10 @@ fn delete(setup: Setup, yes: bool) -> Result<ExitCode, CliError> {
 fn stored_master(setup: &Setup) -> Result<MasterToken, CliError> {
     match setup.store.load() {
         Ok(Some(master)) => Ok(master),
-        Ok(None) => Err(CliError {
-            message: format!(
-                "no master token stored yet in the {} — run `{prog} serve` or `{prog} master rotate` to create one, or `{prog} master import` to store yours",
-                setup.store.location(),
-                prog = program_name()
-            ),
-            code: 1,
+        Ok(None) => Err(CliError::NoMaster {
+            location: setup.store.location(),
         }),
-        Err(e) => Err(CliError {
-            message: e.to_string(),
-            code: EXIT_KEYCHAIN,
-        }),
+        Err(e) => Err(CliError::Store(e)),
     }
 }
 
@@ -185,30 +151,13 @@ fn change_through(setup: &Setup, running: &Running, change: Change) -> Result<Ex
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(ClientError::Refused { status: 401, .. }) => Err(CliError {
-            message: format!(
-                "the PawKey running on {addr} did not accept the master token in the {}: it runs with another master (another user's PawKey, or --master-token-file). Nothing was changed; change the master where that PawKey runs, or stop it first.",
-                setup.store.location()
-            ),
-            code: 1,
+        Err(ClientError::Refused { status: 401, .. }) => Err(CliError::OtherMaster {
+            addr,
+            location: setup.store.location(),
         }),
-        Err(ClientError::Refused { detail, .. }) => Err(CliError {
-            message: format!(
-                "the PawKey running on {addr} could not change the master token: {detail}. Nothing was changed: the old master token still works in the keychain and the server."
-            ),
-            code: EXIT_KEYCHAIN,
-        }),
-        Err(e @ ClientError::NotRunning(_)) => Err(CliError {
-            message: format!("{e}. Nothing was changed."),
-            code: EXIT_NOT_RUNNING,
-        }),
-        Err(e) => Err(CliError {
-            message: format!(
-                "{e}. The master token may or may not have changed: check with `{} status` and try again.",
-                program_name()
-            ),
-            code: EXIT_NOT_RUNNING,
-        }),
+        Err(ClientError::Refused { detail, .. }) => Err(CliError::ChangeRefused { addr, detail }),
+        Err(e @ ClientError::NotRunning(_)) => Err(CliError::ChangeNotSent(e)),
+        Err(e) => Err(CliError::ChangeUnknown(e)),
     }
 }
 
@@ -228,31 +177,24 @@ fn change_store(setup: &Setup, change: Change) -> Result<ExitCode, CliError> {
         } => (token, AuditEvent::Import, "Imported", from_pocketpaw),
     };
     let old = setup.store.load().ok().flatten();
-    setup.store.save(&token).map_err(|e| CliError {
-        message: format!("{e}\nThe master token was not changed."),
-        code: EXIT_KEYCHAIN,
-    })?;
+    setup.store.save(&token).map_err(CliError::NotChanged)?;
     let pocketpaw = (event == AuditEvent::Rotate && setup.config.sync_pocketpaw)
         .then(pocketpaw_token_path)
         .flatten();
     if let Some(path) = &pocketpaw {
         if let Err(e) = crate::pocketpaw::write_pocketpaw_token(path, &token) {
             let undone = old.map(|old| setup.store.save(&old));
-            let message = match undone {
-                Some(Ok(())) | None => format!(
-                    "PocketPaw's token file {} could not be written ({e}); nothing was changed: the old master token stays in force in PawKey and PocketPaw",
-                    path.display()
-                ),
-                Some(Err(undo)) => format!(
-                    "PocketPaw's token file {} could not be written ({e}), and the old master could not be put back in the {} ({undo}): PawKey now has the new master, PocketPaw the old one — import PocketPaw's token again with `{} master import --from-pocketpaw`",
-                    path.display(),
-                    setup.store.location(),
-                    program_name()
-                ),
-            };
-            return Err(CliError {
-                message,
-                code: EXIT_KEYCHAIN,
+            return Err(match undone {
+                Some(Ok(())) | None => CliError::PocketPawNotWritten {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                },
+                Some(Err(undo)) => CliError::PocketPawSplit {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                    location: setup.store.location(),
+                    undo,
+                },
             });
         }
     }
