@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use super::args::program_name;
 use crate::client::ClientError;
 use crate::config::ConfigError;
-use crate::secret::MasterTokenError;
+use crate::pocketpaw::PocketPawFileError;
 use crate::server::ServeError;
 use crate::startup::StartupError;
-use crate::state::MintError;
+use crate::state::{ImportError, MintError};
 use crate::store::StoreError;
 
 /// Exit code: the token is invalid or expired (`verify`), or another failure.
@@ -101,17 +101,6 @@ pub enum CliError {
     /// The store refused the new master; the old one stays.
     #[error("{0}\nThe master token was not changed.")]
     NotChanged(StoreError),
-    /// PocketPaw's token file could not be written; the old master was put back.
-    #[error(
-        "PocketPaw's token file {} could not be written ({reason}); nothing was changed: the old master token stays in force in PawKey and PocketPaw",
-        path.display()
-    )]
-    PocketPawNotWritten {
-        /// PocketPaw's token file.
-        path: PathBuf,
-        /// The OS error.
-        reason: String,
-    },
     /// PocketPaw's token file could not be written, and the old master could not be put
     /// back: PawKey and PocketPaw now hold different masters.
     #[error(
@@ -127,27 +116,15 @@ pub enum CliError {
         /// Where the master lives.
         location: String,
         /// Why the old master could not be put back.
-        undo: StoreError,
+        undo: Box<StoreError>,
     },
-    /// No home directory, so no PocketPaw token file to import.
-    #[error(
-        "cannot find the home directory, so not PocketPaw's token file either — pipe the token in: `pawkey master import < file`"
-    )]
-    PocketPawNoHome,
-    /// PocketPaw's token file could not be read.
-    #[error(
-        "cannot read PocketPaw's token file {}: {reason} — is PocketPaw installed for this user? Otherwise pipe the token in: `pawkey master import < file`",
-        path.display()
-    )]
-    PocketPawUnreadable {
-        /// PocketPaw's token file.
-        path: PathBuf,
-        /// The OS error.
-        reason: std::io::Error,
-    },
-    /// The token to import is not an acceptable master token.
-    #[error("not imported: {0}")]
-    NotImported(MasterTokenError),
+    /// PocketPaw's token file holds no token to import (`master import --from-pocketpaw`).
+    #[error("{}{}", .0, pipe_it_in(.0))]
+    PocketPawFile(PocketPawFileError),
+    /// The token was not imported: not a master token, or the setting could not be
+    /// saved.
+    #[error(transparent)]
+    NotImported(ImportError),
     /// `master delete` on a pipe without `--yes`.
     #[error(
         "not deleting the master token without a confirmation, and stdin is not a terminal to ask on — run `{prog} master delete --yes` to delete it from a script",
@@ -191,6 +168,30 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// A master change the store refused (`location` is where the master lives).
+    pub fn not_changed(e: StoreError, location: &str) -> Self {
+        match e {
+            // Says itself that nothing changed.
+            StoreError::PocketPaw { .. } => CliError::Store(e),
+            StoreError::PocketPawSplit { path, reason, undo } => CliError::PocketPawSplit {
+                path,
+                reason,
+                location: location.to_owned(),
+                undo,
+            },
+            e => CliError::NotChanged(e),
+        }
+    }
+
+    /// An import that did not happen (`location` is where the master lives).
+    pub fn not_imported(e: ImportError, location: &str) -> Self {
+        match e {
+            ImportError::Store(e) => Self::not_changed(e, location),
+            ImportError::PocketPaw(e) => CliError::PocketPawFile(e),
+            e => CliError::NotImported(e),
+        }
+    }
+
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -202,7 +203,6 @@ impl CliError {
             | CliError::Store(_)
             | CliError::ChangeRefused { .. }
             | CliError::NotChanged(_)
-            | CliError::PocketPawNotWritten { .. }
             | CliError::PocketPawSplit { .. }
             | CliError::NotDeleted(_) => EXIT_KEYCHAIN,
             CliError::Server(ClientError::NotRunning(_) | ClientError::Io { .. })
@@ -213,8 +213,7 @@ impl CliError {
             | CliError::NoMasterForServer { .. }
             | CliError::Server(ClientError::Refused { .. })
             | CliError::OtherMaster { .. }
-            | CliError::PocketPawNoHome
-            | CliError::PocketPawUnreadable { .. }
+            | CliError::PocketPawFile(_)
             | CliError::NotImported(_)
             | CliError::DeleteWhileRunning(_)
             | CliError::AuditUnreadable { .. }
@@ -225,6 +224,17 @@ impl CliError {
             | CliError::Task(_)
             | CliError::Json(_) => EXIT_FAILURE,
         }
+    }
+}
+
+/// What the CLI offers instead of PocketPaw's token file.
+fn pipe_it_in(e: &PocketPawFileError) -> &'static str {
+    match e {
+        PocketPawFileError::NoHome => " — pipe the token in: `pawkey master import < file`",
+        PocketPawFileError::Unreadable { .. } => {
+            " Otherwise pipe the token in: `pawkey master import < file`"
+        }
+        PocketPawFileError::Invalid { .. } => "",
     }
 }
 
@@ -271,7 +281,7 @@ mod tests {
                 .ends_with("or set its port with --config / PAWKEY_PORT. Nothing was changed."),
             "{e}"
         );
-        let e = CliError::PocketPawNoHome;
+        let e = CliError::PocketPawFile(PocketPawFileError::NoHome);
         assert!(e.to_string().contains("pawkey master import < file"), "{e}");
     }
 }

@@ -2,16 +2,15 @@
 //! app or `pawkeyd serve`, on the configured port), rotation and import go through it,
 //! authenticated with the master from the keychain: the server stores the new master
 //! first and switches only once that worked, so the keychain and the running server
-//! never disagree. With no server running, the keychain alone changes and the next start
-//! uses it.
+//! never disagree. With no server running, this process makes the change the same way,
+//! through a state of its own, and the next start uses the new master.
 
 use std::process::ExitCode;
 
 use super::prompt::read_stdin_token;
 use super::{CliError, MasterCommand, program_name};
-use crate::audit::{AuditEvent, AuditLog, MintSource};
+use crate::audit::{AuditLog, MintSource};
 use crate::client::{self, ClientError, Running};
-use crate::pocketpaw::pocketpaw_token_path;
 use crate::secret::MasterToken;
 use crate::startup::Setup;
 
@@ -36,14 +35,12 @@ pub(super) fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, Cl
         MasterCommand::Rotate => change(setup, Change::Rotate),
         MasterCommand::Delete { yes } => delete(setup, yes),
         MasterCommand::Import { from_pocketpaw } => {
-            let text = if from_pocketpaw {
-                let path = pocketpaw_token_path().ok_or(CliError::PocketPawNoHome)?;
-                crate::pocketpaw::read_pocketpaw_token(&path)
-                    .map_err(|reason| CliError::PocketPawUnreadable { path, reason })?
+            let token = if from_pocketpaw {
+                crate::pocketpaw::read_pocketpaw_master().map_err(CliError::PocketPawFile)?
             } else {
-                read_stdin_token("Paste the master token and press Enter:")?
+                let text = read_stdin_token("Paste the master token and press Enter:")?;
+                MasterToken::parse(text).map_err(|e| CliError::NotImported(e.into()))?
             };
-            let token = MasterToken::parse(text).map_err(CliError::NotImported)?;
             change(
                 setup,
                 Change::Import {
@@ -110,7 +107,7 @@ fn stored_master(setup: &Setup) -> Result<MasterToken, CliError> {
 fn change(setup: Setup, change: Change) -> Result<ExitCode, CliError> {
     match client::find(&setup.config) {
         Some(running) => change_through(&setup, &running, change),
-        None => change_store(&setup, change),
+        None => change_store(setup, change),
     }
 }
 
@@ -161,74 +158,46 @@ fn change_through(setup: &Setup, running: &Running, change: Change) -> Result<Ex
     }
 }
 
-/// No server running: the store alone (and PocketPaw's token file when kept in step); the
-/// next start reads it.
-fn change_store(setup: &Setup, change: Change) -> Result<ExitCode, CliError> {
-    let (token, event, what, link) = match change {
-        Change::Rotate => (
-            MasterToken::generate()?,
-            AuditEvent::Rotate,
-            "Rotated",
-            false,
-        ),
+/// No server running: a state of this process's own makes the change as a server would
+/// (the store first, PocketPaw's token file when kept in step, the audit log); the next
+/// start reads it.
+fn change_store(setup: Setup, change: Change) -> Result<ExitCode, CliError> {
+    let location = setup.store.location();
+    let config_file = setup.paths.config_file.clone();
+    let addr = client::server_addr(&setup.config);
+    let audit = AuditLog::with_file_sync(&setup.paths.data_dir);
+    let state = setup.open_state(audit);
+    let linked_before = state.config().sync_pocketpaw;
+    let (what, linked) = match change {
+        Change::Rotate => {
+            state
+                .rotate_blocking(MintSource::Cli)
+                .map_err(|e| CliError::not_changed(e, &location))?;
+            ("Rotated", false)
+        }
         Change::Import {
             token,
             from_pocketpaw,
-        } => (token, AuditEvent::Import, "Imported", from_pocketpaw),
+        } => {
+            state
+                .import_master(token, MintSource::Cli, from_pocketpaw.then_some(true))
+                .map_err(|e| CliError::not_imported(e, &location))?;
+            ("Imported", from_pocketpaw && !linked_before)
+        }
     };
-    let old = setup.store.load().ok().flatten();
-    setup.store.save(&token).map_err(CliError::NotChanged)?;
-    let pocketpaw = (event == AuditEvent::Rotate && setup.config.sync_pocketpaw)
-        .then(pocketpaw_token_path)
-        .flatten();
-    if let Some(path) = &pocketpaw {
-        if let Err(e) = crate::pocketpaw::write_pocketpaw_token(path, &token) {
-            let undone = old.map(|old| setup.store.save(&old));
-            return Err(match undone {
-                Some(Ok(())) | None => CliError::PocketPawNotWritten {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                },
-                Some(Err(undo)) => CliError::PocketPawSplit {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                    location: setup.store.location(),
-                    undo,
-                },
-            });
-        }
+    if linked {
+        eprintln!(
+            "PawKey keeps PocketPaw in step from now on: rotations also replace PocketPaw's token file (sync_pocketpaw in {}).",
+            config_file.display()
+        );
     }
-    if link && !setup.config.sync_pocketpaw {
-        let config = crate::config::Config {
-            sync_pocketpaw: true,
-            ..setup.config.clone()
-        };
-        match crate::config::Config::save_changes(&setup.paths.config_file, &setup.config, &config)
-            .map(drop)
-        {
-            Ok(()) => eprintln!(
-                "PawKey keeps PocketPaw in step from now on: rotations also replace PocketPaw's token file (sync_pocketpaw in {}).",
-                setup.paths.config_file.display()
-            ),
-            Err(e) => eprintln!(
-                "warning: could not save sync_pocketpaw = true ({e}); rotations will not update PocketPaw's token file"
-            ),
-        }
-    }
-    AuditLog::with_file_sync(&setup.paths.data_dir).record_master_change(
-        event,
-        MintSource::Cli,
-        &token,
-    );
     eprintln!(
-        "{what} the master token in the {}{}. Every session token minted before is now invalid. No PawKey is running on {}; it uses the new token when it starts.",
-        setup.store.location(),
-        if pocketpaw.is_some() {
+        "{what} the master token in the {location}{}. Every session token minted before is now invalid. No PawKey is running on {addr}; it uses the new token when it starts.",
+        if state.pocketpaw_synced() {
             " and in PocketPaw's token file"
         } else {
             ""
         },
-        client::server_addr(&setup.config)
     );
     Ok(ExitCode::SUCCESS)
 }

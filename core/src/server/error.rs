@@ -130,6 +130,31 @@ impl From<crate::state::MintError> for ApiError {
     }
 }
 
+/// The one mapping of a refused import: a token that is no master token is the client's
+/// (422); a setting or store that refused, the server's (503). The detail is the message
+/// the CLI and the window show, as a sentence.
+impl From<crate::state::ImportError> for ApiError {
+    fn from(e: crate::state::ImportError) -> Self {
+        use crate::state::ImportError;
+        let detail = sentence(e.to_string());
+        match e {
+            ImportError::Invalid(_) => ApiError::Unprocessable(detail),
+            ImportError::PocketPaw(_) | ImportError::Setting(_) | ImportError::Store(_) => {
+                ApiError::Unavailable(detail)
+            }
+        }
+    }
+}
+
+/// `message` with its first letter in upper case, as the `detail` of a response reads.
+fn sentence(mut message: String) -> String {
+    if let Some(first) = message.get(..1) {
+        let upper = first.to_ascii_uppercase();
+        message.replace_range(..1, &upper);
+    }
+    message
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -154,5 +179,33 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::ImportError;
+
+    #[test]
+    fn a_refused_import_reads_as_a_sentence_with_its_status() {
+        let Err(invalid) = crate::secret::MasterToken::parse("short".into()) else {
+            panic!("a five-character master token");
+        };
+        let e = ApiError::from(ImportError::from(invalid));
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            e.to_string()
+                .starts_with("Not imported: the master token is too short"),
+            "{e}"
+        );
+        let refused = ImportError::Store(crate::store::StoreError::Locked("no".into()));
+        let e = ApiError::from(refused);
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            e.to_string()
+                .starts_with("Could not store the new master token ("),
+            "{e}"
+        );
     }
 }

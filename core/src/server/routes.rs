@@ -12,7 +12,8 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{OptionalJson, RequiredJson, session_cookie, source, whole_number};
 use crate::audit::MintSource;
 use crate::clock::{now_unix, rfc3339};
-use crate::state::AppState;
+use crate::secret::MasterToken;
+use crate::state::{AppState, ImportError};
 
 /// Optional body of `POST /api/auth/session`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -250,27 +251,13 @@ pub async fn import(
     headers: HeaderMap,
     RequiredJson(body): RequiredJson<ImportRequest>,
 ) -> Result<Json<ImportResponse>, ApiError> {
-    let token = crate::secret::MasterToken::parse(body.token)
-        .map_err(|e| ApiError::Unprocessable(format!("Not imported: {e}")))?;
-    if let Some(sync) = body.sync_pocketpaw {
-        let config = crate::config::Config {
-            sync_pocketpaw: sync,
-            ..(*state.config()).clone()
-        };
-        state.save_config(config).map_err(|e| {
-            ApiError::Unavailable(format!(
-                "Not imported: the setting could not be saved ({e}); the current master token is still valid"
-            ))
-        })?;
-    }
-    match state.import_by(token, source(&headers)).await {
-        Ok(new) => Ok(Json(ImportResponse {
-            fingerprint: crate::token::fingerprint(new.expose()),
-        })),
-        Err(e) => Err(ApiError::Unavailable(format!(
-            "Could not store the new master token ({e}); the current master token is still valid"
-        ))),
-    }
+    let token = MasterToken::parse(body.token).map_err(ImportError::from)?;
+    let fingerprint = crate::token::fingerprint(token.expose());
+    let source = source(&headers);
+    tokio::task::spawn_blocking(move || state.import_master(token, source, body.sync_pocketpaw))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the import did not finish: {e}")))??;
+    Ok(Json(ImportResponse { fingerprint }))
 }
 
 /// Liveness.

@@ -13,7 +13,7 @@ mod access;
 mod master;
 
 pub use access::ApproveError;
-pub use master::MasterChanged;
+pub use master::{ImportError, MasterChanged};
 
 use crate::approval::Approvals;
 use crate::audit::{AuditEntry, AuditLog, MintSource};
