@@ -1,16 +1,64 @@
 //! `ApiError`: every error the server returns, mapped to its status and written as
 //! `{"detail": "..."}` in one place. Causes of 5xx are logged, never echoed.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::RefOr;
 
 /// The JSON body of every error response.
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// What went wrong, for a person.
     pub detail: String,
+}
+
+/// 401 of a route behind the master token, for its OpenAPI `responses(...)`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 401,
+    description = "Missing or wrong master token",
+    example = json!({"detail": "Invalid master token"})
+)]
+pub struct WrongMaster(pub ErrorBody);
+
+/// 429 of a route that takes a credential, for its OpenAPI `responses(...)`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 429,
+    description = "Too many failed attempts from this client"
+)]
+pub struct TooManyFailures(pub ErrorBody);
+
+/// 503 of a route that needs the master token, for its OpenAPI `responses(...)`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 503,
+    description = "The master token is unavailable (keychain)"
+)]
+pub struct MasterUnavailable(pub ErrorBody);
+
+/// 503 of a route that replaces the master token, for its OpenAPI `responses(...)`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 503,
+    description = "The keychain refused the new token; the old one is still valid"
+)]
+pub struct MasterNotReplaced(pub ErrorBody);
+
+/// What every route behind the master token ([`MasterAuth`](super::auth::MasterAuth))
+/// may answer besides its own responses: [`WrongMaster`] and [`TooManyFailures`].
+pub struct MasterRefusals;
+
+impl utoipa::IntoResponses for MasterRefusals {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let mut rows = WrongMaster::responses();
+        rows.append(&mut TooManyFailures::responses());
+        rows
+    }
 }
 
 /// An HTTP error.

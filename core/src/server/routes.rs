@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{ClientIp, MasterAuth, Session, check_master};
-use super::error::{ApiError, ErrorBody};
+use super::error::{
+    ApiError, ErrorBody, MasterNotReplaced, MasterRefusals, MasterUnavailable, TooManyFailures,
+};
 use super::extract::{OptionalJson, RequiredJson, session_cookie, source, whole_number};
 use crate::audit::MintSource;
 use crate::clock::{now_unix, rfc3339};
@@ -43,12 +45,10 @@ pub struct SessionResponse {
     responses(
         (status = 200, description = "A new session token", body = SessionResponse,
             example = json!({"session_token": "session:1705312200:a1b2c3d4e5f6...", "expires_in_hours": 24})),
-        (status = 401, description = "Missing or wrong master token", body = ErrorBody,
-            example = json!({"detail": "Invalid master token"})),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
         (status = 422, description = "ttl_hours out of range or body not the expected JSON", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
-        (status = 503, description = "The master token is unavailable (keychain)", body = ErrorBody),
+        MasterRefusals,
+        MasterUnavailable,
     ),
     security(("master_token" = []))
 )]
@@ -85,7 +85,7 @@ pub struct VerifyResponse {
     responses(
         (status = 200, description = "The session token is valid", body = VerifyResponse),
         (status = 401, description = "Missing, malformed, wrongly signed or expired token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        TooManyFailures,
     ),
     security(("session_token" = []), ("session_query" = []), ("session_cookie" = []))
 )]
@@ -127,7 +127,7 @@ pub struct LoginResponse {
         (status = 401, description = "Wrong master token", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Body is not {\"token\": \"...\"}", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        TooManyFailures,
     )
 )]
 pub async fn login(
@@ -185,9 +185,8 @@ pub struct RegenerateResponse {
     tag = "token",
     responses(
         (status = 200, description = "Rotated; every session token is revoked", body = RegenerateResponse),
-        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
-        (status = 503, description = "The keychain refused the new token; the old one is still valid", body = ErrorBody),
+        MasterRefusals,
+        MasterNotReplaced,
     ),
     security(("master_token" = []))
 )]
@@ -237,11 +236,10 @@ pub struct ImportResponse {
     request_body(content = ImportRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Imported; every earlier session token is revoked", body = ImportResponse),
-        (status = 401, description = "Missing or wrong current master token", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "The new token is not an acceptable master token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
-        (status = 503, description = "The keychain refused the new token; the old one is still valid", body = ErrorBody),
+        MasterRefusals,
+        MasterNotReplaced,
     ),
     security(("master_token" = []))
 )]
