@@ -43,7 +43,7 @@ pub struct Config {
     pub token_format: TokenFormat,
     /// Extra browser origins allowed to call the server, e.g. "http://127.0.0.1:8888".
     pub allowed_origins: Vec<String>,
-    /// Extra `Host` header values accepted besides localhost, 127.0.0.1 and [::1].
+    /// Extra `Host` header values accepted besides localhost, 127.0.0.1 and `[::1]`.
     pub extra_hosts: Vec<String>,
     /// Seconds after which a copied token is cleared from the clipboard (0 = never).
     pub clipboard_clear_seconds: u32,

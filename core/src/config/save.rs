@@ -38,7 +38,7 @@ impl Config {
     /// Writes the config atomically (temporary file, then rename), mode 0600 on Unix.
     /// Refuses to replace an existing file that does not parse, so nothing is lost.
     /// The temporary file has a random name and is created new, never through a symbolic
-    /// link ([`create_temp_file`]).
+    /// link (`create_temp_file`).
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate(&Origin::Setting)?;
         if path.exists() {
