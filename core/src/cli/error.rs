@@ -169,7 +169,7 @@ pub enum CliError {
 
 impl CliError {
     /// A master change the store refused (`location` is where the master lives).
-    pub fn not_changed(e: StoreError, location: &str) -> Self {
+    pub(super) fn not_changed(e: StoreError, location: &str) -> Self {
         match e {
             // Says itself that nothing changed.
             StoreError::PocketPaw { .. } => CliError::Store(e),
@@ -184,7 +184,7 @@ impl CliError {
     }
 
     /// An import that did not happen (`location` is where the master lives).
-    pub fn not_imported(e: ImportError, location: &str) -> Self {
+    pub(super) fn not_imported(e: ImportError, location: &str) -> Self {
         match e {
             ImportError::Store(e) => Self::not_changed(e, location),
             ImportError::PocketPaw(e) => CliError::PocketPawFile(e),
