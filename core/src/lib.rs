@@ -6,10 +6,11 @@
 //! - [`store`]: where the master token lives (OS keychain, opt-in file, memory for tests).
 //! - [`config`]: typed settings from file, environment and flags.
 //! - [`shortcut`]: the syntax of the desktop's copy shortcut (`Ctrl+Alt+K`).
-//! - [`state`]: [`state::AppState`], the operations every front end shares.
+//! - [`state`]: [`state::AppState`], the operations every front end shares (mint, verify,
+//!   rotate, import, access requests).
 //! - [`approval`]: access requests a person approves (browsers get tokens without the master).
 //! - [`audit`]: the record of every mint.
-//! - [`pocketpaw`]: PocketPaw's token file (where, and writing it whole).
+//! - [`pocketpaw`]: PocketPaw's token file (where, reading its master, writing it whole).
 //! - [`limiter`]: the failed-authentication limiter.
 //! - [`server`]: the embedded HTTP server (`router()` and `serve()`).
 //! - [`startup`]: configuration, paths and master-token store at start, and the shutdown

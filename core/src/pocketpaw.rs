@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::secret::MasterToken;
+use crate::secret::{MasterToken, MasterTokenError};
 
 /// PocketPaw's token file, `~/.pocketpaw/access_token`; `None` without a home directory.
 pub fn pocketpaw_token_path() -> Option<PathBuf> {
@@ -54,6 +54,45 @@ pub fn check_private_dir(path: &Path) -> std::io::Result<()> {
 pub fn read_pocketpaw_token(path: &Path) -> std::io::Result<String> {
     check_private_dir(path)?;
     std::fs::read_to_string(path)
+}
+
+/// Why PocketPaw's master token could not be taken from its token file. Each front end
+/// adds its own way round (paste the token, pipe it in).
+#[derive(Debug, thiserror::Error)]
+pub enum PocketPawFileError {
+    /// There is no home directory, so no PocketPaw token file either.
+    #[error("cannot find the home directory, so not PocketPaw's token file either")]
+    NoHome,
+    /// The file is missing, unreadable, or in a directory other users could change.
+    #[error(
+        "cannot read PocketPaw's token file {}: {reason} — is PocketPaw installed for this user?",
+        path.display()
+    )]
+    Unreadable {
+        /// PocketPaw's token file.
+        path: PathBuf,
+        /// The OS error.
+        reason: std::io::Error,
+    },
+    /// The file holds no acceptable master token.
+    #[error("not imported from {}: {reason}", path.display())]
+    Invalid {
+        /// PocketPaw's token file.
+        path: PathBuf,
+        /// What is wrong with its content.
+        reason: MasterTokenError,
+    },
+}
+
+/// PocketPaw's master token, read from its token file ([`pocketpaw_token_path`]).
+/// Blocking (a file read).
+pub fn read_pocketpaw_master() -> Result<MasterToken, PocketPawFileError> {
+    let path = pocketpaw_token_path().ok_or(PocketPawFileError::NoHome)?;
+    let text = match read_pocketpaw_token(&path) {
+        Ok(text) => text,
+        Err(reason) => return Err(PocketPawFileError::Unreadable { path, reason }),
+    };
+    MasterToken::parse(text).map_err(|reason| PocketPawFileError::Invalid { path, reason })
 }
 
 /// Writes `master` as PocketPaw's token file at `path`, atomically (a 0600 file beside it,

@@ -49,9 +49,9 @@ pub enum CommandError {
     /// What was pasted is not a master token.
     #[error("not imported: {0}")]
     NotAMasterToken(pawkey_core::secret::MasterTokenError),
-    /// PocketPaw's token file could not be imported.
-    #[error("{0}")]
-    PocketPaw(String),
+    /// The master token was not imported (PocketPaw's file, the setting, the keychain).
+    #[error(transparent)]
+    NotImported(#[from] pawkey_core::state::ImportError),
     /// No free port near the configured one.
     #[error("no free port found: {0}")]
     NoFreePort(std::io::Error),

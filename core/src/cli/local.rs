@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use super::prompt::read_stdin_token;
-use super::{CliError, EXIT_FAILURE, require_master};
+use super::{CliError, require_master};
 use crate::audit::{AuditLog, MintSource};
 use crate::clock::{now_unix, rfc3339};
 use crate::startup::Setup;
@@ -172,12 +172,9 @@ pub(super) fn status(setup: Setup, json: bool) -> Result<ExitCode, CliError> {
 
 pub(super) fn sessions(setup: Setup, active: bool, json: bool) -> Result<ExitCode, CliError> {
     let dir = &setup.paths.data_dir;
-    let entries = crate::audit::read_sessions(dir).map_err(|e| CliError {
-        message: format!(
-            "cannot read the audit log in {}: {e}",
-            dir.join("audit.jsonl").display()
-        ),
-        code: EXIT_FAILURE,
+    let entries = crate::audit::read_sessions(dir).map_err(|reason| CliError::AuditUnreadable {
+        path: dir.join("audit.jsonl"),
+        reason,
     })?;
     let now = now_unix();
     let rows: Vec<_> = entries

@@ -2,16 +2,15 @@
 //! app or `pawkeyd serve`, on the configured port), rotation and import go through it,
 //! authenticated with the master from the keychain: the server stores the new master
 //! first and switches only once that worked, so the keychain and the running server
-//! never disagree. With no server running, the keychain alone changes and the next start
-//! uses it.
+//! never disagree. With no server running, this process makes the change the same way,
+//! through a state of its own, and the next start uses the new master.
 
 use std::process::ExitCode;
 
 use super::prompt::read_stdin_token;
-use super::{CliError, EXIT_KEYCHAIN, EXIT_NOT_RUNNING, MasterCommand, program_name};
-use crate::audit::{AuditEvent, AuditLog, MintSource};
+use super::{CliError, MasterCommand, program_name};
+use crate::audit::{AuditLog, MintSource};
 use crate::client::{self, ClientError, Running};
-use crate::pocketpaw::pocketpaw_token_path;
 use crate::secret::MasterToken;
 use crate::startup::Setup;
 
@@ -36,25 +35,12 @@ pub(super) fn master(setup: Setup, action: MasterCommand) -> Result<ExitCode, Cl
         MasterCommand::Rotate => change(setup, Change::Rotate),
         MasterCommand::Delete { yes } => delete(setup, yes),
         MasterCommand::Import { from_pocketpaw } => {
-            let text = if from_pocketpaw {
-                let path = pocketpaw_token_path().ok_or_else(|| CliError {
-                    message: "cannot find the home directory, so not PocketPaw's token file either — pipe the token in: `pawkey master import < file`".into(),
-                    code: 1,
-                })?;
-                crate::pocketpaw::read_pocketpaw_token(&path).map_err(|e| CliError {
-                    message: format!(
-                        "cannot read PocketPaw's token file {}: {e} — is PocketPaw installed for this user? Otherwise pipe the token in: `pawkey master import < file`",
-                        path.display()
-                    ),
-                    code: 1,
-                })?
+            let token = if from_pocketpaw {
+                crate::pocketpaw::read_pocketpaw_master().map_err(CliError::PocketPawFile)?
             } else {
-                read_stdin_token("Paste the master token and press Enter:")?
+                let text = read_stdin_token("Paste the master token and press Enter:")?;
+                MasterToken::parse(text).map_err(|e| CliError::NotImported(e.into()))?
             };
-            let token = MasterToken::parse(text).map_err(|e| CliError {
-                message: format!("not imported: {e}"),
-                code: 1,
-            })?;
             change(
                 setup,
                 Change::Import {
@@ -72,22 +58,10 @@ fn delete(setup: Setup, yes: bool) -> Result<ExitCode, CliError> {
     use std::io::{BufRead, IsTerminal};
     let terminal = std::io::stdin().is_terminal();
     if !yes && !terminal {
-        return Err(CliError {
-            message: format!(
-                "not deleting the master token without a confirmation, and stdin is not a terminal to ask on — run `{} master delete --yes` to delete it from a script",
-                program_name()
-            ),
-            code: super::EXIT_USAGE,
-        });
+        return Err(CliError::DeleteUnconfirmed);
     }
     if let Some(running) = client::find(&setup.config) {
-        return Err(CliError {
-            message: format!(
-                "PawKey is running on {} and holds the master token; stop it (quit the app or stop `serve`) and run this again. Nothing was deleted.",
-                running.addr()
-            ),
-            code: 1,
-        });
+        return Err(CliError::DeleteWhileRunning(running.addr()));
     }
     let location = setup.store.location();
     match setup.store.load() {
@@ -111,10 +85,7 @@ fn delete(setup: Setup, yes: bool) -> Result<ExitCode, CliError> {
             return Ok(ExitCode::FAILURE);
         }
     }
-    setup.store.delete().map_err(|e| CliError {
-        message: format!("{e}\nThe master token was not deleted."),
-        code: EXIT_KEYCHAIN,
-    })?;
+    setup.store.delete().map_err(CliError::NotDeleted)?;
     eprintln!(
         "Deleted the master token from the {location}. The next `{} serve` or `token` creates a new one.",
         program_name()
@@ -126,25 +97,17 @@ fn delete(setup: Setup, yes: bool) -> Result<ExitCode, CliError> {
 fn stored_master(setup: &Setup) -> Result<MasterToken, CliError> {
     match setup.store.load() {
         Ok(Some(master)) => Ok(master),
-        Ok(None) => Err(CliError {
-            message: format!(
-                "no master token stored yet in the {} — run `{prog} serve` or `{prog} master rotate` to create one, or `{prog} master import` to store yours",
-                setup.store.location(),
-                prog = program_name()
-            ),
-            code: 1,
+        Ok(None) => Err(CliError::NoMaster {
+            location: setup.store.location(),
         }),
-        Err(e) => Err(CliError {
-            message: e.to_string(),
-            code: EXIT_KEYCHAIN,
-        }),
+        Err(e) => Err(CliError::Store(e)),
     }
 }
 
 fn change(setup: Setup, change: Change) -> Result<ExitCode, CliError> {
     match client::find(&setup.config) {
         Some(running) => change_through(&setup, &running, change),
-        None => change_store(&setup, change),
+        None => change_store(setup, change),
     }
 }
 
@@ -185,108 +148,56 @@ fn change_through(setup: &Setup, running: &Running, change: Change) -> Result<Ex
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(ClientError::Refused { status: 401, .. }) => Err(CliError {
-            message: format!(
-                "the PawKey running on {addr} did not accept the master token in the {}: it runs with another master (another user's PawKey, or --master-token-file). Nothing was changed; change the master where that PawKey runs, or stop it first.",
-                setup.store.location()
-            ),
-            code: 1,
+        Err(ClientError::Refused { status: 401, .. }) => Err(CliError::OtherMaster {
+            addr,
+            location: setup.store.location(),
         }),
-        Err(ClientError::Refused { detail, .. }) => Err(CliError {
-            message: format!(
-                "the PawKey running on {addr} could not change the master token: {detail}. Nothing was changed: the old master token still works in the keychain and the server."
-            ),
-            code: EXIT_KEYCHAIN,
-        }),
-        Err(e @ ClientError::NotRunning(_)) => Err(CliError {
-            message: format!("{e}. Nothing was changed."),
-            code: EXIT_NOT_RUNNING,
-        }),
-        Err(e) => Err(CliError {
-            message: format!(
-                "{e}. The master token may or may not have changed: check with `{} status` and try again.",
-                program_name()
-            ),
-            code: EXIT_NOT_RUNNING,
-        }),
+        Err(ClientError::Refused { detail, .. }) => Err(CliError::ChangeRefused { addr, detail }),
+        Err(e @ ClientError::NotRunning(_)) => Err(CliError::ChangeNotSent(e)),
+        Err(e) => Err(CliError::ChangeUnknown(e)),
     }
 }
 
-/// No server running: the store alone (and PocketPaw's token file when kept in step); the
-/// next start reads it.
-fn change_store(setup: &Setup, change: Change) -> Result<ExitCode, CliError> {
-    let (token, event, what, link) = match change {
-        Change::Rotate => (
-            MasterToken::generate()?,
-            AuditEvent::Rotate,
-            "Rotated",
-            false,
-        ),
+/// No server running: a state of this process's own makes the change as a server would
+/// (the store first, PocketPaw's token file when kept in step, the audit log); the next
+/// start reads it.
+fn change_store(setup: Setup, change: Change) -> Result<ExitCode, CliError> {
+    let location = setup.store.location();
+    let config_file = setup.paths.config_file.clone();
+    let addr = client::server_addr(&setup.config);
+    let audit = AuditLog::with_file_sync(&setup.paths.data_dir);
+    let state = setup.open_state(audit);
+    let linked_before = state.config().sync_pocketpaw;
+    let (what, linked) = match change {
+        Change::Rotate => {
+            state
+                .rotate_blocking(MintSource::Cli)
+                .map_err(|e| CliError::not_changed(e, &location))?;
+            ("Rotated", false)
+        }
         Change::Import {
             token,
             from_pocketpaw,
-        } => (token, AuditEvent::Import, "Imported", from_pocketpaw),
+        } => {
+            state
+                .import_master(token, MintSource::Cli, from_pocketpaw.then_some(true))
+                .map_err(|e| CliError::not_imported(e, &location))?;
+            ("Imported", from_pocketpaw && !linked_before)
+        }
     };
-    let old = setup.store.load().ok().flatten();
-    setup.store.save(&token).map_err(|e| CliError {
-        message: format!("{e}\nThe master token was not changed."),
-        code: EXIT_KEYCHAIN,
-    })?;
-    let pocketpaw = (event == AuditEvent::Rotate && setup.config.sync_pocketpaw)
-        .then(pocketpaw_token_path)
-        .flatten();
-    if let Some(path) = &pocketpaw {
-        if let Err(e) = crate::pocketpaw::write_pocketpaw_token(path, &token) {
-            let undone = old.map(|old| setup.store.save(&old));
-            let message = match undone {
-                Some(Ok(())) | None => format!(
-                    "PocketPaw's token file {} could not be written ({e}); nothing was changed: the old master token stays in force in PawKey and PocketPaw",
-                    path.display()
-                ),
-                Some(Err(undo)) => format!(
-                    "PocketPaw's token file {} could not be written ({e}), and the old master could not be put back in the {} ({undo}): PawKey now has the new master, PocketPaw the old one — import PocketPaw's token again with `{} master import --from-pocketpaw`",
-                    path.display(),
-                    setup.store.location(),
-                    program_name()
-                ),
-            };
-            return Err(CliError {
-                message,
-                code: EXIT_KEYCHAIN,
-            });
-        }
+    if linked {
+        eprintln!(
+            "PawKey keeps PocketPaw in step from now on: rotations also replace PocketPaw's token file (sync_pocketpaw in {}).",
+            config_file.display()
+        );
     }
-    if link && !setup.config.sync_pocketpaw {
-        let config = crate::config::Config {
-            sync_pocketpaw: true,
-            ..setup.config.clone()
-        };
-        match crate::config::Config::save_changes(&setup.paths.config_file, &setup.config, &config)
-            .map(drop)
-        {
-            Ok(()) => eprintln!(
-                "PawKey keeps PocketPaw in step from now on: rotations also replace PocketPaw's token file (sync_pocketpaw in {}).",
-                setup.paths.config_file.display()
-            ),
-            Err(e) => eprintln!(
-                "warning: could not save sync_pocketpaw = true ({e}); rotations will not update PocketPaw's token file"
-            ),
-        }
-    }
-    AuditLog::with_file_sync(&setup.paths.data_dir).record_master_change(
-        event,
-        MintSource::Cli,
-        &token,
-    );
     eprintln!(
-        "{what} the master token in the {}{}. Every session token minted before is now invalid. No PawKey is running on {}; it uses the new token when it starts.",
-        setup.store.location(),
-        if pocketpaw.is_some() {
+        "{what} the master token in the {location}{}. Every session token minted before is now invalid. No PawKey is running on {addr}; it uses the new token when it starts.",
+        if state.pocketpaw_synced() {
             " and in PocketPaw's token file"
         } else {
             ""
         },
-        client::server_addr(&setup.config)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,9 @@
 //! secrets are printed only by the commands whose job is to print them (`token`,
 //! `master show`), and only to stdout.
 
+mod args;
 pub mod docs;
+mod error;
 mod local;
 mod logging;
 mod master;
@@ -11,271 +13,34 @@ mod prompt;
 mod requests;
 mod serve;
 
+pub use args::{AFTER_HELP, Cli, Command, MasterCommand, ServeArgs};
+pub use error::{CliError, EXIT_CONFIG, EXIT_FAILURE, EXIT_KEYCHAIN, EXIT_NOT_RUNNING, EXIT_USAGE};
 pub use logging::{
     KEEP_LOG_FILES, LATEST_LOG, create_log_dir, init_desktop_logging, init_logging, log_dir,
     use_color,
 };
 pub use serve::{REMOTE_WARNING, serve_banner};
 
-use std::net::IpAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-use clap::{Parser, Subcommand};
 
 use crate::startup::Setup;
 use crate::state::AppState;
-use crate::token::TokenFormat;
+use args::program_name;
 
-/// Exit code: the token is invalid or expired (`verify`), or another failure.
-pub const EXIT_FAILURE: u8 = 1;
-/// Exit code: the command line is wrong.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: the keychain is unavailable or locked, or refused a write.
-pub const EXIT_KEYCHAIN: u8 = 3;
-/// Exit code: no PawKey server is running (or it stopped answering).
-pub const EXIT_NOT_RUNNING: u8 = 4;
-/// Exit code: the config file or an environment variable is invalid.
-pub const EXIT_CONFIG: u8 = 5;
-
-/// `--config`'s help, with this OS's default location (`directories::ProjectDirs`).
-const CONFIG_HELP: &str = if cfg!(target_os = "macos") {
-    "Config file [default: ~/Library/Application Support/pawkey/config.toml]"
-} else if cfg!(windows) {
-    "Config file [default: %APPDATA%\\pawkey\\config\\config.toml]"
-} else {
-    "Config file [default: $XDG_CONFIG_HOME/pawkey/config.toml, i.e. ~/.config/pawkey/config.toml]"
-};
-
-/// What `--help` prints after the options: every `PAWKEY_*` variable, the exit codes and
-/// where the HTTP API is documented.
-pub const AFTER_HELP: &str = "\
-Environment (flags override these; these override the config file):
-  PAWKEY_CONFIG                   config file (--config)
-  PAWKEY_MASTER_TOKEN_FILE        master token file (--master-token-file)
-  PAWKEY_DATA_DIR                 audit log directory [default: ~/.local/share/pawkey on Linux]
-  PAWKEY_PORT                     server port [default: 8000]
-  PAWKEY_BIND                     listen address [default: 127.0.0.1]
-  PAWKEY_ALLOW_REMOTE             allow a non-loopback bind address (serve --allow-remote)
-  PAWKEY_TTL_HOURS                session token lifetime, 1-720 [default: 24]
-  PAWKEY_TOKEN_FORMAT             session or pocketpaw [default: session]
-  PAWKEY_ALLOWED_ORIGINS          extra browser origins, comma-separated
-  PAWKEY_EXTRA_HOSTS              extra Host values, comma-separated
-  PAWKEY_DASHBOARD_URL            PocketPaw's dashboard [default: http://127.0.0.1:8888]
-  PAWKEY_CLIPBOARD_CLEAR_SECONDS  clear a copied token after N seconds, 0 = never [default: 30]
-  PAWKEY_COPY_SHORTCUT            desktop app: global shortcut that copies a new token, e.g.
-                                  Ctrl+Alt+Shift+K; empty = off [default: off]
-  PAWKEY_KEYRING_SERVICE          keychain service name [default: pawkey]
-  RUST_LOG                        log level [default: info]
-  NO_COLOR                        set (not empty): no colours in log lines
-
-Exit codes:
-  0  success
-  1  the token is invalid or expired (verify), the server refused, or another failure
-  2  the command line is wrong
-  3  the keychain (or master token file) is unavailable, locked or refused a write
-  4  no PawKey is running (requests, approve, deny)
-  5  the config file or a PAWKEY_* variable is invalid
-
-HTTP API (a running PawKey documents it; 8000 is the default port):
-  http://localhost:8000/docs               every route: parameters, examples, errors
-  http://localhost:8000/api/openapi.json   the same as an OpenAPI 3.1 document";
-
-/// PawKey: keeps the PocketPaw master token in the OS keychain and mints time-limited
-/// session tokens.
-#[derive(Debug, Parser)]
-#[command(name = "pawkey", version = crate::VERSION, after_help = AFTER_HELP)]
-pub struct Cli {
-    /// Config file (the help text is `CONFIG_HELP`, with the OS's default).
-    #[arg(
-        long,
-        global = true,
-        env = "PAWKEY_CONFIG",
-        value_name = "PATH",
-        help = CONFIG_HELP
-    )]
-    pub config: Option<PathBuf>,
-
-    /// Read the master token from this file (must be mode 0600) instead of the OS keychain.
-    /// PawKey never writes it.
-    #[arg(
-        long,
-        global = true,
-        env = "PAWKEY_MASTER_TOKEN_FILE",
-        value_name = "PATH"
-    )]
-    pub master_token_file: Option<PathBuf>,
-
-    /// Desktop app only: start in the tray with no window (the login entry passes it);
-    /// opening PawKey again shows the window.
-    #[arg(long)]
-    pub hidden: bool,
-
-    /// What to do; the desktop app opens its window when this is left out.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the auth server without a window (Ctrl+C or SIGTERM stops it gracefully).
-    Serve(ServeArgs),
-    /// Mint a session token and print it (only the token goes to stdout).
-    Token {
-        /// Lifetime in hours (1 to the configured ttl_hours).
-        #[arg(long, value_name = "N")]
-        ttl_hours: Option<i64>,
-        /// Form of the token [default: the configured token_format]
-        #[arg(long, value_enum, value_name = "FORMAT", alias = "format")]
-        token_format: Option<TokenFormat>,
-        /// Print {"session_token", "expires_at" (Unix seconds), "expires_in_hours",
-        /// "fingerprint"} instead of the bare token.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check a session token: prints valid/expired/invalid; exit code 0 only if valid.
-    Verify {
-        /// The token, or - to read it from stdin (keeps it out of the process list).
-        token: String,
-        /// Print {"valid", "state": "valid|expired|invalid", "expires_at" (Unix seconds or
-        /// null), "reason" (null when valid)}; the exit code is the same.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show, rotate or import the master token.
-    Master {
-        /// The action.
-        #[command(subcommand)]
-        action: MasterCommand,
-    },
-    /// Where the master token lives, the config file, port, TTL and token format.
-    Status {
-        /// Print the same facts as one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Every session token minted (window, tray, shortcut, HTTP, CLI, approvals), newest
-    /// first, from the audit log; tokens themselves are never stored, only their
-    /// fingerprints.
-    Sessions {
-        /// Only the ones that have not expired yet.
-        #[arg(long)]
-        active: bool,
-        /// Print {"sessions": [{minted_at, source, client, expires_at, fingerprint,
-        /// status}]} (times in Unix seconds, status active or expired).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print a shell completion script to stdout, e.g.
-    /// `pawkeyd completions bash > ~/.local/share/bash-completion/completions/pawkeyd`.
-    Completions {
-        /// The shell.
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// List the access requests waiting for approval (needs PawKey running). Their codes
-    /// are not listed: you read the code off the browser that asked.
-    Requests {
-        /// Print them as JSON: {"requests": [{number, client, origin, peer, ttl_hours,
-        /// expires_in}]}.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Approve the access request whose code your browser shows; the page gets its
-    /// session token on its next poll. A code no browser of yours shows: deny it.
-    Approve {
-        /// The code the requesting page shows, e.g. BCDF-2345 (asked for on the terminal
-        /// when left out).
-        code: Option<String>,
-        /// A shorter lifetime than the page asked for, in hours.
-        #[arg(long, value_name = "N")]
-        ttl_hours: Option<i64>,
-    },
-    /// Deny an access request by its number (as `requests` lists it) or code, or all.
-    Deny {
-        /// The request's number, e.g. 3, or its code.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
-        request: Option<String>,
-        /// Deny every waiting request (a flood from another program, say).
-        #[arg(long)]
-        all: bool,
-    },
-}
-
-/// `serve` flags; they override the config file and environment.
-#[derive(Debug, clap::Args, Default)]
-pub struct ServeArgs {
-    /// TCP port [default: 8000]
-    #[arg(long, short, value_name = "PORT")]
-    pub port: Option<u16>,
-    /// Address to listen on [default: 127.0.0.1; the IPv6 loopback is served too]
-    #[arg(long, value_name = "ADDR")]
-    pub bind: Option<IpAddr>,
-    /// Allow a non-loopback --bind address. Other machines can then reach PawKey, and the
-    /// master and session tokens cross the network in cleartext: PawKey has no TLS. The Host
-    /// allowlist is not access control (any client can send an allowed Host); only the
-    /// tokens protect the server.
-    #[arg(long, env = "PAWKEY_ALLOW_REMOTE")]
-    pub allow_remote: bool,
-    /// Session token lifetime in hours, 1–720 [default: 24]
-    #[arg(long, value_name = "N")]
-    pub ttl_hours: Option<u32>,
-    /// Form of new tokens [default: session]
-    #[arg(long, value_enum, value_name = "FORMAT", alias = "format")]
-    pub token_format: Option<TokenFormat>,
-}
-
-/// `master` actions.
-#[derive(Debug, Subcommand)]
-pub enum MasterCommand {
-    /// Print the stored master token to stdout (fails if none is stored yet; never
-    /// creates one).
-    Show,
-    /// Replace the master token with a new random one; every session token stops working.
-    /// Goes through a running PawKey (app or serve), so it switches at once.
-    Rotate,
-    /// Store a master token you already have (e.g. PocketPaw's), read from stdin. Goes
-    /// through a running PawKey (app or serve), so it switches at once.
-    Import {
-        /// Read PocketPaw's token file (~/.pocketpaw/access_token) instead of stdin.
-        #[arg(long)]
-        from_pocketpaw: bool,
-    },
-    /// Delete the master token from the keychain; every session token stops working. Asks
-    /// you to type "delete" on a terminal; scripts pass --yes. Refused while PawKey runs.
-    Delete {
-        /// Do not ask (needed when stdin is not a terminal).
-        #[arg(long, short)]
-        yes: bool,
-    },
-}
-
-/// A failure to report to the user, with the exit code to use.
-#[derive(Debug)]
-pub struct CliError {
-    /// The message, already phrased for a person.
-    pub message: String,
-    /// The process exit code.
-    pub code: u8,
-}
-
-impl<E: std::fmt::Display> From<E> for CliError {
-    fn from(e: E) -> Self {
-        CliError {
-            message: e.to_string(),
-            code: 1,
+/// Runs a parsed command line (`command` must be set) and returns the exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    match run_command(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }
 
-/// Runs a parsed command line (`command` must be set) and returns the exit code.
-pub fn run(cli: Cli) -> ExitCode {
+fn run_command(cli: Cli) -> Result<ExitCode, CliError> {
     if cli.hidden {
-        eprintln!(
-            "error: --hidden starts the desktop app in the tray; use it without a subcommand (`pawkey --hidden`)"
-        );
-        return ExitCode::from(EXIT_USAGE);
+        return Err(CliError::HiddenWithCommand);
     }
     if let Some(Command::Completions { shell }) = cli.command {
         // Needs no config, keychain or server.
@@ -283,56 +48,27 @@ pub fn run(cli: Cli) -> ExitCode {
         let name = program_name();
         let mut cmd = Cli::command().name(name);
         clap_complete::generate(shell, &mut cmd, name, &mut std::io::stdout());
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     let invocation = serve::invocation(&cli);
-    let loaded =
-        Setup::load(cli.config.as_deref(), cli.master_token_file.as_deref()).map_err(|e| {
-            CliError {
-                message: e.to_string(),
-                code: EXIT_CONFIG,
-            }
-        });
-    let result = match loaded {
-        Ok(setup) => match cli.command {
-            Some(Command::Serve(args)) => serve::serve(setup, args, &invocation),
-            Some(Command::Token {
-                ttl_hours,
-                token_format,
-                json,
-            }) => local::token(setup, ttl_hours, token_format, json),
-            Some(Command::Verify { token, json }) => local::verify(setup, &token, json),
-            Some(Command::Master { action }) => master::master(setup, action),
-            Some(Command::Status { json }) => local::status(setup, json),
-            Some(Command::Sessions { active, json }) => local::sessions(setup, active, json),
-            Some(Command::Requests { json }) => requests::list(setup, json),
-            Some(Command::Approve { code, ttl_hours }) => requests::approve(setup, code, ttl_hours),
-            Some(Command::Deny { request, all: _ }) => requests::deny(setup, request),
-            Some(Command::Completions { .. }) => unreachable!("handled above"),
-            None => Err(CliError {
-                message: "no command given — try `serve`, `token` or `--help`".into(),
-                code: 2,
-            }),
-        },
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {}", e.message);
-            ExitCode::from(e.code)
-        }
+    let setup = Setup::load(cli.config.as_deref(), cli.master_token_file.as_deref())?;
+    match cli.command {
+        Some(Command::Serve(args)) => serve::serve(setup, args, &invocation),
+        Some(Command::Token {
+            ttl_hours,
+            token_format,
+            json,
+        }) => local::token(setup, ttl_hours, token_format, json),
+        Some(Command::Verify { token, json }) => local::verify(setup, &token, json),
+        Some(Command::Master { action }) => master::master(setup, action),
+        Some(Command::Status { json }) => local::status(setup, json),
+        Some(Command::Sessions { active, json }) => local::sessions(setup, active, json),
+        Some(Command::Requests { json }) => requests::list(setup, json),
+        Some(Command::Approve { code, ttl_hours }) => requests::approve(setup, code, ttl_hours),
+        Some(Command::Deny { request, all: _ }) => requests::deny(setup, request),
+        Some(Command::Completions { .. }) => unreachable!("handled above"),
+        None => Err(CliError::NoCommand),
     }
-}
-
-/// `pawkeyd` when this process was started as `pawkeyd`, otherwise `pawkey`.
-fn program_name() -> &'static str {
-    let headless = std::env::args_os()
-        .next()
-        .map(PathBuf::from)
-        .and_then(|p| p.file_stem().map(|s| s == "pawkeyd"))
-        .unwrap_or(false);
-    if headless { "pawkeyd" } else { "pawkey" }
 }
 
 /// Parses the process arguments, naming the program after its executable (`pawkey` or
@@ -361,10 +97,7 @@ pub fn main() -> ExitCode {
 fn require_master(state: &AppState) -> Result<(), CliError> {
     let status = state.master_status();
     match status.error {
-        Some(e) => Err(CliError {
-            message: e,
-            code: EXIT_KEYCHAIN,
-        }),
+        Some(e) => Err(CliError::MasterUnavailable(e)),
         None => {
             if status.generated {
                 eprintln!(

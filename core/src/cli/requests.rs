@@ -5,52 +5,31 @@
 
 use std::process::ExitCode;
 
-use super::{CliError, EXIT_NOT_RUNNING, program_name};
+use super::{CliError, program_name};
 use crate::client::{self, ClientError, Running};
 use crate::secret::MasterToken;
 use crate::startup::Setup;
 
 fn running(setup: &Setup) -> Result<(Running, MasterToken), CliError> {
-    let running = client::find(&setup.config).ok_or_else(|| CliError {
-        message: ClientError::NotRunning(client::server_addr(&setup.config)).to_string(),
-        code: EXIT_NOT_RUNNING,
+    let running = client::find(&setup.config).ok_or_else(|| {
+        CliError::Server(ClientError::NotRunning(client::server_addr(&setup.config)))
     })?;
     let master = match setup.store.load() {
         Ok(Some(m)) => m,
         Ok(None) => {
-            return Err(CliError {
-                message: format!(
-                    "no master token stored in the {} — a running PawKey would have stored one; is it using --master-token-file? Pass the same flag here.",
-                    setup.store.location()
-                ),
-                code: 1,
+            return Err(CliError::NoMasterForServer {
+                location: setup.store.location(),
             });
         }
-        Err(e) => {
-            return Err(CliError {
-                message: e.to_string(),
-                code: super::EXIT_KEYCHAIN,
-            });
-        }
+        Err(e) => return Err(CliError::Store(e)),
     };
     Ok((running, master))
-}
-
-fn refused(e: ClientError) -> CliError {
-    let code = match e {
-        ClientError::NotRunning(_) | ClientError::Io { .. } => EXIT_NOT_RUNNING,
-        ClientError::Refused { .. } => 1,
-    };
-    CliError {
-        message: e.to_string(),
-        code,
-    }
 }
 
 /// Lists the waiting requests.
 pub(super) fn list(setup: Setup, json: bool) -> Result<ExitCode, CliError> {
     let (running, master) = running(&setup)?;
-    let pending = running.pending(&master).map_err(refused)?;
+    let pending = running.pending(&master).map_err(CliError::Server)?;
     if json {
         println!(
             "{}",
@@ -98,7 +77,7 @@ pub(super) fn approve(
     };
     let answer = running
         .approve(&master, code.trim(), ttl_hours)
-        .map_err(refused)?;
+        .map_err(CliError::Server)?;
     eprintln!(
         "Approved request #{}{}: the browser showing {} receives a session token valid {} h on its next poll.",
         answer["number"],
@@ -112,7 +91,9 @@ pub(super) fn approve(
 /// Denies one request (its number or code), or all of them (`None`).
 pub(super) fn deny(setup: Setup, which: Option<String>) -> Result<ExitCode, CliError> {
     let (running, master) = running(&setup)?;
-    let answer = running.deny(&master, which.as_deref()).map_err(refused)?;
+    let answer = running
+        .deny(&master, which.as_deref())
+        .map_err(CliError::Server)?;
     match answer["denied"].as_array() {
         Some(all) if all.is_empty() => eprintln!("No access requests were waiting."),
         Some(all) => eprintln!("Denied {} access request(s).", all.len()),

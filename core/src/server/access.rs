@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{ClientIp, MasterAuth};
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, MasterRefusals, MasterUnavailable};
 use super::extract::{OptionalJson, session_cookie, source, whole_count, whole_number};
 use crate::approval::{ApprovalError, Opened, Pending, Poll};
 use crate::state::{AppState, ApproveError};
@@ -191,8 +191,7 @@ pub struct PendingList {
     tag = "approval",
     responses(
         (status = 200, description = "The waiting requests", body = PendingList),
-        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        MasterRefusals,
     ),
     security(("master_token" = []))
 )]
@@ -241,12 +240,11 @@ pub struct Decision {
     request_body(content = Option<ApproveRequest>, description = "Optional"),
     responses(
         (status = 200, description = "Approved", body = Decision),
-        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
         (status = 404, description = "No waiting request has this code", body = ErrorBody),
         (status = 409, description = "ttl_hours longer than the request asked for, or the code is not the numbered request's", body = ErrorBody),
         (status = 422, description = "ttl_hours not a whole number", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
-        (status = 503, description = "The master token is unavailable (keychain)", body = ErrorBody),
+        MasterRefusals,
+        MasterUnavailable,
     ),
     security(("master_token" = []))
 )]
@@ -277,9 +275,8 @@ pub async fn approve(
     params(("request" = String, Path, description = "The request's number as listed (e.g. 3), or its code")),
     responses(
         (status = 200, description = "Denied", body = Decision),
-        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
         (status = 404, description = "No waiting request has this number or code", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        MasterRefusals,
     ),
     security(("master_token" = []))
 )]
@@ -317,8 +314,7 @@ pub struct Denied {
     tag = "approval",
     responses(
         (status = 200, description = "Every waiting request denied (possibly none)", body = Denied),
-        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        MasterRefusals,
     ),
     security(("master_token" = []))
 )]

@@ -1,16 +1,64 @@
 //! `ApiError`: every error the server returns, mapped to its status and written as
 //! `{"detail": "..."}` in one place. Causes of 5xx are logged, never echoed.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::RefOr;
 
 /// The JSON body of every error response.
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// What went wrong, for a person.
     pub detail: String,
+}
+
+/// 401 of a route behind the master token, for its OpenAPI `responses(...)`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 401,
+    description = "Missing or wrong master token",
+    example = json!({"detail": "Invalid master token"})
+)]
+pub struct WrongMaster(pub ErrorBody);
+
+/// 429 of a route that takes a credential, for its OpenAPI `responses(...)`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 429,
+    description = "Too many failed attempts from this client"
+)]
+pub struct TooManyFailures(pub ErrorBody);
+
+/// 503 of a route that needs the master token, for its OpenAPI `responses(...)`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 503,
+    description = "The master token is unavailable (keychain)"
+)]
+pub struct MasterUnavailable(pub ErrorBody);
+
+/// 503 of a route that replaces the master token, for its OpenAPI `responses(...)`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 503,
+    description = "The keychain refused the new token; the old one is still valid"
+)]
+pub struct MasterNotReplaced(pub ErrorBody);
+
+/// What every route behind the master token ([`MasterAuth`](super::auth::MasterAuth))
+/// may answer besides its own responses: [`WrongMaster`] and [`TooManyFailures`].
+pub struct MasterRefusals;
+
+impl utoipa::IntoResponses for MasterRefusals {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let mut rows = WrongMaster::responses();
+        rows.append(&mut TooManyFailures::responses());
+        rows
+    }
 }
 
 /// An HTTP error.
@@ -130,6 +178,31 @@ impl From<crate::state::MintError> for ApiError {
     }
 }
 
+/// The one mapping of a refused import: a token that is no master token is the client's
+/// (422); a setting or store that refused, the server's (503). The detail is the message
+/// the CLI and the window show, as a sentence.
+impl From<crate::state::ImportError> for ApiError {
+    fn from(e: crate::state::ImportError) -> Self {
+        use crate::state::ImportError;
+        let detail = sentence(e.to_string());
+        match e {
+            ImportError::Invalid(_) => ApiError::Unprocessable(detail),
+            ImportError::PocketPaw(_) | ImportError::Setting(_) | ImportError::Store(_) => {
+                ApiError::Unavailable(detail)
+            }
+        }
+    }
+}
+
+/// `message` with its first letter in upper case, as the `detail` of a response reads.
+fn sentence(mut message: String) -> String {
+    if let Some(first) = message.get(..1) {
+        let upper = first.to_ascii_uppercase();
+        message.replace_range(..1, &upper);
+    }
+    message
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -154,5 +227,33 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::ImportError;
+
+    #[test]
+    fn a_refused_import_reads_as_a_sentence_with_its_status() {
+        let Err(invalid) = crate::secret::MasterToken::parse("short".into()) else {
+            panic!("a five-character master token");
+        };
+        let e = ApiError::from(ImportError::from(invalid));
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            e.to_string()
+                .starts_with("Not imported: the master token is too short"),
+            "{e}"
+        );
+        let refused = ImportError::Store(crate::store::StoreError::Locked("no".into()));
+        let e = ApiError::from(refused);
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            e.to_string()
+                .starts_with("Could not store the new master token ("),
+            "{e}"
+        );
     }
 }

@@ -244,6 +244,41 @@ mod tests {
     }
 
     #[test]
+    fn every_route_behind_the_master_token_documents_the_shared_refusals() {
+        let doc = serde_json::to_value(super::document()).unwrap();
+        for (method, path) in [
+            ("post", "/api/auth/session"),
+            ("post", "/api/token/regenerate"),
+            ("post", "/api/token/import"),
+            ("get", "/api/auth/requests"),
+            ("post", "/api/auth/requests/{user_code}/approve"),
+            ("post", "/api/auth/requests/{request}/deny"),
+            ("post", "/api/auth/requests/deny-all"),
+        ] {
+            let responses = &doc["paths"][path][method]["responses"];
+            let unauthorized = &responses["401"];
+            assert_eq!(
+                unauthorized["description"], "Missing or wrong master token",
+                "{path}"
+            );
+            assert_eq!(
+                unauthorized["content"]["application/json"]["example"]["detail"],
+                "Invalid master token",
+                "{path}"
+            );
+            assert_eq!(
+                unauthorized["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{path}"
+            );
+            assert_eq!(
+                responses["429"]["description"], "Too many failed attempts from this client",
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
     fn every_route_is_documented_under_both_prefixes() {
         let doc = super::document();
         let json = serde_json::to_value(&doc).unwrap();

@@ -9,7 +9,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
 use super::auth::{ClientIp, Credential};
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, MasterUnavailable, TooManyFailures};
 use crate::audit::MintSource;
 use crate::clock::now_unix;
 use crate::pairing::{QR_LINK_SECONDS, dashboard_link_until, qr_svg};
@@ -24,8 +24,8 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "SVG QR code of a dashboard link with a token valid 10 minutes, or until the asking session expires if that is sooner", content_type = "image/svg+xml", body = String),
         (status = 401, description = "Neither the master token nor a valid session token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
-        (status = 503, description = "The master token is unavailable (keychain)", body = ErrorBody),
+        TooManyFailures,
+        MasterUnavailable,
     ),
     security(("master_token" = []), ("session_token" = []), ("session_cookie" = []))
 )]

@@ -8,11 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{ClientIp, MasterAuth, Session, check_master};
-use super::error::{ApiError, ErrorBody};
+use super::error::{
+    ApiError, ErrorBody, MasterNotReplaced, MasterRefusals, MasterUnavailable, TooManyFailures,
+};
 use super::extract::{OptionalJson, RequiredJson, session_cookie, source, whole_number};
 use crate::audit::MintSource;
 use crate::clock::{now_unix, rfc3339};
-use crate::state::AppState;
+use crate::secret::MasterToken;
+use crate::state::{AppState, ImportError};
 
 /// Optional body of `POST /api/auth/session`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -42,12 +45,10 @@ pub struct SessionResponse {
     responses(
         (status = 200, description = "A new session token", body = SessionResponse,
             example = json!({"session_token": "session:1705312200:a1b2c3d4e5f6...", "expires_in_hours": 24})),
-        (status = 401, description = "Missing or wrong master token", body = ErrorBody,
-            example = json!({"detail": "Invalid master token"})),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
         (status = 422, description = "ttl_hours out of range or body not the expected JSON", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
-        (status = 503, description = "The master token is unavailable (keychain)", body = ErrorBody),
+        MasterRefusals,
+        MasterUnavailable,
     ),
     security(("master_token" = []))
 )]
@@ -84,7 +85,7 @@ pub struct VerifyResponse {
     responses(
         (status = 200, description = "The session token is valid", body = VerifyResponse),
         (status = 401, description = "Missing, malformed, wrongly signed or expired token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        TooManyFailures,
     ),
     security(("session_token" = []), ("session_query" = []), ("session_cookie" = []))
 )]
@@ -126,7 +127,7 @@ pub struct LoginResponse {
         (status = 401, description = "Wrong master token", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Body is not {\"token\": \"...\"}", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
+        TooManyFailures,
     )
 )]
 pub async fn login(
@@ -184,9 +185,8 @@ pub struct RegenerateResponse {
     tag = "token",
     responses(
         (status = 200, description = "Rotated; every session token is revoked", body = RegenerateResponse),
-        (status = 401, description = "Missing or wrong master token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
-        (status = 503, description = "The keychain refused the new token; the old one is still valid", body = ErrorBody),
+        MasterRefusals,
+        MasterNotReplaced,
     ),
     security(("master_token" = []))
 )]
@@ -236,11 +236,10 @@ pub struct ImportResponse {
     request_body(content = ImportRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Imported; every earlier session token is revoked", body = ImportResponse),
-        (status = 401, description = "Missing or wrong current master token", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "The new token is not an acceptable master token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = ErrorBody),
-        (status = 503, description = "The keychain refused the new token; the old one is still valid", body = ErrorBody),
+        MasterRefusals,
+        MasterNotReplaced,
     ),
     security(("master_token" = []))
 )]
@@ -250,27 +249,13 @@ pub async fn import(
     headers: HeaderMap,
     RequiredJson(body): RequiredJson<ImportRequest>,
 ) -> Result<Json<ImportResponse>, ApiError> {
-    let token = crate::secret::MasterToken::parse(body.token)
-        .map_err(|e| ApiError::Unprocessable(format!("Not imported: {e}")))?;
-    if let Some(sync) = body.sync_pocketpaw {
-        let config = crate::config::Config {
-            sync_pocketpaw: sync,
-            ..(*state.config()).clone()
-        };
-        state.save_config(config).map_err(|e| {
-            ApiError::Unavailable(format!(
-                "Not imported: the setting could not be saved ({e}); the current master token is still valid"
-            ))
-        })?;
-    }
-    match state.import_by(token, source(&headers)).await {
-        Ok(new) => Ok(Json(ImportResponse {
-            fingerprint: crate::token::fingerprint(new.expose()),
-        })),
-        Err(e) => Err(ApiError::Unavailable(format!(
-            "Could not store the new master token ({e}); the current master token is still valid"
-        ))),
-    }
+    let token = MasterToken::parse(body.token).map_err(ImportError::from)?;
+    let fingerprint = crate::token::fingerprint(token.expose());
+    let source = source(&headers);
+    tokio::task::spawn_blocking(move || state.import_master(token, source, body.sync_pocketpaw))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the import did not finish: {e}")))??;
+    Ok(Json(ImportResponse { fingerprint }))
 }
 
 /// Liveness.

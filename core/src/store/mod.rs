@@ -36,9 +36,30 @@ pub enum StoreError {
     /// PocketPaw's token file could not be written during a rotation kept in step with
     /// PocketPaw; the rotation was undone.
     #[error(
-        "PocketPaw's token file could not be written ({0}); nothing was changed: the old master token stays in force in PawKey and PocketPaw"
+        "PocketPaw's token file {} could not be written ({reason}); nothing was changed: the old master token stays in force in PawKey and PocketPaw",
+        path.display()
     )]
-    PocketPaw(String),
+    PocketPaw {
+        /// PocketPaw's token file.
+        path: PathBuf,
+        /// Why it could not be written.
+        reason: String,
+    },
+    /// PocketPaw's token file could not be written during a rotation kept in step with
+    /// PocketPaw, and the old master could not be put back either: the store holds the
+    /// new master, PocketPaw the old one.
+    #[error(
+        "PocketPaw's token file {} could not be written ({reason}), and the old master could not be put back ({undo}): PawKey now has the new master, PocketPaw the old one — import PocketPaw's token again with `pawkey master import --from-pocketpaw`",
+        path.display()
+    )]
+    PocketPawSplit {
+        /// PocketPaw's token file.
+        path: PathBuf,
+        /// Why it could not be written.
+        reason: String,
+        /// Why the old master could not be put back.
+        undo: Box<StoreError>,
+    },
     /// The stored value is not a usable master token.
     #[error(
         "the stored master token is unusable: {0} — import a new one with `pawkey master import`"

@@ -31,14 +31,18 @@ pub async fn rotate(app: &AppHandle) -> Result<MasterStatus, CommandError> {
     Ok(state.master_status())
 }
 
-/// Stores a pasted master token (e.g. PocketPaw's).
+/// Stores a pasted master token (e.g. PocketPaw's); what was pasted is dropped (zeroed)
+/// once parsed.
 pub async fn import(app: &AppHandle, token: String) -> Result<MasterStatus, CommandError> {
     let token = MasterToken::parse(token).map_err(CommandError::NotAMasterToken)?;
     let host = app.state::<Host>();
     let state = host.state().await?;
-    state.import_by(token, MintSource::Window).await?;
+    let status = blocking("the import", move || {
+        state.import_master(token, MintSource::Window, None)
+    })
+    .await??;
     host.publish_status();
-    Ok(state.master_status())
+    Ok(status)
 }
 
 /// Reads the keychain again (after it was unlocked or started).

@@ -2,7 +2,6 @@
 
 use pawkey_core::audit::MintSource;
 use pawkey_core::pairing::PocketPawMaster;
-use pawkey_core::secret::MasterToken;
 use pawkey_core::state::MasterStatus;
 use tauri::{AppHandle, Manager};
 
@@ -12,45 +11,16 @@ use crate::error::CommandError;
 use crate::host::Host;
 
 /// Imports PocketPaw's own token file (`~/.pocketpaw/access_token`) and keeps PawKey in
-/// step with it from now on.
+/// step with it from now on (core's one import, as the CLI and the HTTP route do).
 pub async fn import(app: &AppHandle) -> Result<MasterStatus, CommandError> {
-    let path = pawkey_core::pocketpaw::pocketpaw_token_path().ok_or_else(|| {
-        CommandError::PocketPaw(
-            "cannot find the home directory, so not PocketPaw's token file either".into(),
-        )
-    })?;
-    let read_path = path.clone();
-    let text = blocking("reading the file", move || {
-        pawkey_core::pocketpaw::read_pocketpaw_token(&read_path)
-    })
-    .await?
-    .map_err(|e| {
-        CommandError::PocketPaw(format!(
-            "cannot read PocketPaw's token file {}: {e} — is PocketPaw installed for this user? Otherwise paste the token",
-            path.display()
-        ))
-    })?;
-    let token = MasterToken::parse(text).map_err(|e| {
-        CommandError::PocketPaw(format!("not imported from {}: {e}", path.display()))
-    })?;
     let host = app.state::<Host>();
     let state = host.state().await?;
-    state.import_by(token, MintSource::Window).await?;
-    // Imported from PocketPaw: keep it in step from now on (rotations write its file too).
-    if !state.config().sync_pocketpaw {
-        let config = pawkey_core::config::Config {
-            sync_pocketpaw: true,
-            ..(*state.config()).clone()
-        };
-        let saved = state.clone();
-        match blocking("saving sync_pocketpaw", move || saved.save_config(config)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!("could not save sync_pocketpaw = true: {e}"),
-            Err(e) => tracing::warn!("{e}"),
-        }
-    }
+    let status = blocking("the import", move || {
+        state.import_from_pocketpaw(MintSource::Window)
+    })
+    .await??;
     host.publish_status();
-    Ok(state.master_status())
+    Ok(status)
 }
 
 /// Whether PocketPaw's own token file holds the same master token as PawKey.
