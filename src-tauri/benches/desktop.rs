@@ -3,10 +3,10 @@
 //! StatusNotifierWatcher from the test kit, whose menu clicks go over D-Bus as a desktop's
 //! do). Each figure is taken once per run, over `PAWKEY_BENCH_RUNS` runs (default 5), and
 //! reported as min / median / max; the table goes to stdout and `target/bench-desktop.md`.
-//! `PAWKEY_BENCH_CYCLES` (20) and `PAWKEY_BENCH_LONG_WAIT` (70 s) shorten or lengthen a run.
+//! `PAWKEY_BENCH_CYCLES` (100) and `PAWKEY_BENCH_LONG_WAIT` (70 s) shorten or lengthen a run.
 //!
-//! Memory is the sum over PawKey's process and every process under it (WebKit's web and
-//! network processes), from `/proc/PID/smaps_rollup`: RSS counts shared libraries in full
+//! Memory is the sum over PawKey's process and every process under it (its window process
+//! and that one's WebKit web and network processes), from `/proc/PID/smaps_rollup`: RSS counts shared libraries in full
 //! in each process, PSS splits them between the processes sharing them, so PSS is what
 //! PawKey costs the machine.
 
@@ -149,12 +149,12 @@ mod bench {
         s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
     }
 
-    /// Open/close cycles for the growth figure (`PAWKEY_BENCH_CYCLES`, default 20).
+    /// Open/close cycles for the growth figure (`PAWKEY_BENCH_CYCLES`, default 100).
     fn cycles() -> usize {
         std::env::var("PAWKEY_BENCH_CYCLES")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(20)
+            .unwrap_or(100)
     }
 
     /// Seconds to wait in the tray before the "70 s after closing" figure.
@@ -254,6 +254,11 @@ mod bench {
             });
             std::thread::sleep(long_wait());
             assert_eq!(web_processes(pid), 0, "the page is dropped after 60 s");
+            assert_eq!(
+                family(pid),
+                vec![pid],
+                "no window process and no WebKit process left"
+            );
             figures.mem_of(
                 "closed 70 s (page dropped): RSS (MiB)",
                 "closed 70 s (page dropped): PSS (MiB)",
@@ -297,7 +302,7 @@ mod bench {
                 let window = shown_window().expect("window");
                 x11::request_close(window);
                 until(&app, "dropped", Instant::now(), limit, || {
-                    web_processes(pid) == 0 && shown_window().is_none()
+                    family(pid).len() == 1 && shown_window().is_none()
                 });
             };
             close_and_drop();
@@ -315,13 +320,13 @@ mod bench {
             let after = memory(pid);
             print_split("after the cycles", pid);
             figures.mem(
-                "in the tray, before 20 cycles: RSS (MiB)",
-                "in the tray, before 20 cycles: PSS (MiB)",
+                "in the tray, before the open/close cycles: RSS (MiB)",
+                "in the tray, before the open/close cycles: PSS (MiB)",
                 first,
             );
             figures.mem(
-                "in the tray, after 20 cycles: RSS (MiB)",
-                "in the tray, after 20 cycles: PSS (MiB)",
+                "in the tray, after the open/close cycles: RSS (MiB)",
+                "in the tray, after the open/close cycles: PSS (MiB)",
                 after,
             );
         }

@@ -75,7 +75,8 @@ use crate::window_link::WindowProcess;
 /// `pawkey`'s whole `main`: with a subcommand it is `pawkeyd`; without, the desktop app.
 pub fn main() -> ExitCode {
     if std::env::args_os().nth(1).as_deref() == Some(std::ffi::OsStr::new(WINDOW_PROCESS_ARG)) {
-        pawkey_core::cli::init_logging();
+        // The same daily log file as the app that started it (its stderr is the app's).
+        pawkey_core::cli::init_window_logging();
         return window::run_process();
     }
     let cli = pawkey_core::cli::parse_args();

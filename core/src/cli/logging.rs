@@ -76,6 +76,16 @@ pub fn init_logging() {
 /// (created 0700). Returns the directory, or `None` (with a warning on stderr) when no
 /// file could be opened: the app then logs to stderr only.
 pub fn init_desktop_logging() -> Option<PathBuf> {
+    init_file_logging(true)
+}
+
+/// The desktop window process's logging: the same daily file and stderr as the app that
+/// started it, without a second start line.
+pub fn init_window_logging() -> Option<PathBuf> {
+    init_file_logging(false)
+}
+
+fn init_file_logging(announce: bool) -> Option<PathBuf> {
     let file = log_dir().ok_or_else(|| "this OS names no home directory".to_owned());
     let file = file.and_then(|dir| match open_log_file(&dir) {
         Ok(appender) => Ok((dir, appender)),
@@ -99,7 +109,7 @@ pub fn init_desktop_logging() -> Option<PathBuf> {
         .with(stderr_layer())
         .with(layer)
         .try_init();
-    if let Some(dir) = &dir {
+    if let Some(dir) = dir.as_ref().filter(|_| announce) {
         tracing::info!(
             "PawKey {} starting (pid {}); log files in {}",
             crate::VERSION,

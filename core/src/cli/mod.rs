@@ -16,8 +16,8 @@ mod serve;
 pub use args::{AFTER_HELP, Cli, Command, MasterCommand, ServeArgs};
 pub use error::{CliError, EXIT_CONFIG, EXIT_FAILURE, EXIT_KEYCHAIN, EXIT_NOT_RUNNING, EXIT_USAGE};
 pub use logging::{
-    KEEP_LOG_FILES, LATEST_LOG, create_log_dir, init_desktop_logging, init_logging, log_dir,
-    use_color,
+    KEEP_LOG_FILES, LATEST_LOG, create_log_dir, init_desktop_logging, init_logging,
+    init_window_logging, log_dir, use_color,
 };
 pub use serve::{REMOTE_WARNING, serve_banner};
 
