@@ -31,7 +31,7 @@ test:
 prove:
 	scripts/prove.sh
 
-## Everything `make test` installs (Debian packages, tauri-driver, Python venvs);
+## Everything `make test` installs (Debian packages, axe-core, Python venvs);
 ## scripts/install.sh lists the other parts (tauri-cli, cargo-fuzz, prove).
 deps:
 	scripts/install.sh test
@@ -70,7 +70,7 @@ bench:
 ## paint, reopen, tray copy, --hidden): release build, Xvfb, real keychain, 5 runs
 ## (PAWKEY_BENCH_RUNS=N); docs/BENCHMARKS.md.
 bench-desktop:
-	scripts/install.sh test
+	scripts/install.sh test bench-desktop
 	xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-keyring.sh \
 	  $(CARGO) bench -p pawkey --bench desktop
 

@@ -8,7 +8,8 @@
 #   deps-test     deps-build plus the test packages (Xvfb, WebKitWebDriver, xclip, zsh and
 #                 fish for the completion checks, ...)
 #   tauri-cli     tauri-cli 2 from crates.io (`make dist`)
-#   tauri-driver  tauri-driver 2 from crates.io (desktop end-to-end tests)
+#   tauri-driver  tauri-driver 2 from crates.io (not needed by the tests any more: they
+#                 start PawKey and attach WebKitWebDriver to its window process themselves)
 #   python        target/test-venv with `requests` (core/tests/foreign_clients.rs)
 #   axe-core      axe-core from the npm registry in target/test-node (the accessibility
 #                 checks in src-tauri/tests/accessibility.rs)
@@ -24,8 +25,9 @@
 #                 Windows clippy and check in `make lint`
 #   windows       mingw plus Wine 8, NSIS, Xvfb and x11-utils:
 #                 `make windows`, `make test-windows`, `make dist-windows`
-#   test          everything `make test` needs: deps-test tauri-driver python axe-core
-#                 pocketpaw
+#   bench-desktop trayer and KeePassXC, for `make bench-desktop`'s XEmbed-tray and
+#                 comparison rows
+#   test          everything `make test` needs: deps-test python axe-core pocketpaw
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
@@ -115,7 +117,8 @@ install_one() {
       apt_install "${windows_pkgs[@]}"
       install_cross_targets
       ;;
-    test) for w in deps-test tauri-driver python axe-core pocketpaw; do install_one "$w"; done ;;
+    test) for w in deps-test python axe-core pocketpaw; do install_one "$w"; done ;;
+    bench-desktop) apt_install trayer keepassxc ;;
     *)
       sed -n '/^# Usage/,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
       exit 2

@@ -22,7 +22,7 @@ report() {
 }
 trap report EXIT
 
-step "install: Debian packages, tauri-driver, axe-core, Python test venv, PocketPaw venv" \
+step "install: Debian packages, axe-core, Python test venv, PocketPaw venv" \
   scripts/install.sh test
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -331,6 +331,85 @@ mod bench {
             );
         }
         {
+            // An XEmbed tray (trayer, as XFCE/MATE-style panels draw icons) instead of the
+            // StatusNotifier stand-in; the window opened by a second launch, as a click on
+            // the icon would (XEmbed menus are not on D-Bus to click).
+            let mut trayer = std::process::Command::new("trayer")
+                .args(["--edge", "bottom", "--widthtype", "request"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("trayer (apt-get install trayer; make bench-desktop installs it)");
+            std::thread::sleep(Duration::from_secs(1));
+            let app = Direct::launch(
+                Options {
+                    no_tray: true,
+                    config: Some("window_keep_seconds = 0\n".into()),
+                    ..Options::default()
+                },
+                &["--hidden"],
+            )
+            .await;
+            let port = app.sandbox.port;
+            until(&app, "server answering", app.spawned_at, limit, || {
+                health_ok(port)
+            });
+            std::thread::sleep(Duration::from_secs(3));
+            assert!(shown_window().is_none(), "hidden with an XEmbed tray");
+            let pid = app.pid();
+            figures.mem_of(
+                "XEmbed tray, started hidden: RSS (MiB)",
+                "XEmbed tray, started hidden: PSS (MiB)",
+                pid,
+            );
+            let second = app.sandbox.command().status().expect("second launch");
+            assert!(second.success());
+            until(&app, "window (XEmbed)", Instant::now(), limit, || {
+                shown_window().is_some_and(x11::painted)
+            });
+            x11::request_close(shown_window().expect("window"));
+            until(
+                &app,
+                "window process gone (XEmbed)",
+                Instant::now(),
+                limit,
+                || family(pid).len() == 1 && shown_window().is_none(),
+            );
+            std::thread::sleep(Duration::from_secs(3));
+            figures.mem_of(
+                "XEmbed tray, after the window was used: RSS (MiB)",
+                "XEmbed tray, after the window was used: PSS (MiB)",
+                pid,
+            );
+
+            // What people would pick instead: KeePassXC, no database open, in the same tray.
+            let home = tempfile::tempdir().expect("temp home");
+            let config = home.path().join(".config/keepassxc");
+            std::fs::create_dir_all(&config).expect("config dir");
+            std::fs::write(
+                config.join("keepassxc.ini"),
+                "[GUI]\nShowTrayIcon=true\nMinimizeToTray=true\nMinimizeOnStartup=true\n",
+            )
+            .expect("keepassxc.ini");
+            let mut keepassxc = std::process::Command::new("keepassxc")
+                .env("HOME", home.path())
+                .env_remove("XDG_CONFIG_HOME")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("keepassxc (apt-get install keepassxc; make bench-desktop installs it)");
+            std::thread::sleep(Duration::from_secs(8));
+            figures.mem_of(
+                "KeePassXC 2.7 in the tray, no database: RSS (MiB)",
+                "KeePassXC 2.7 in the tray, no database: PSS (MiB)",
+                keepassxc.id(),
+            );
+            let _ = keepassxc.kill();
+            let _ = keepassxc.wait();
+            let _ = trayer.kill();
+            let _ = trayer.wait();
+        }
+        {
             let app = Direct::launch(Options::default(), &["--hidden"]).await;
             let t0 = app.spawned_at;
             let port = app.sandbox.port;

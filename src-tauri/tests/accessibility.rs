@@ -1,6 +1,6 @@
 //! WCAG 2.1 AA checks of what a person sees, in the light and the dark theme: axe-core
 //! (installed by `scripts/install.sh axe-core` into `target/test-node`) runs inside the real
-//! window (tauri-driver) and inside the landing page (WebKitGTK's MiniBrowser), with the
+//! window (WebKitWebDriver attached to its window process) and inside the landing page (WebKitGTK's MiniBrowser), with the
 //! rules tagged wcag2a, wcag2aa, wcag21a and wcag21aa. axe does not measure the contrast of
 //! control boundaries and focus rings (WCAG 1.4.11), so a small check here does.
 //!

@@ -1,4 +1,4 @@
-//! End-to-end tests through the real window: tauri-driver + WebKitWebDriver drive the debug
+//! End-to-end tests through the real window: WebKitWebDriver, attached to the window process, drives the debug
 //! `pawkey` binary under Xvfb, with a real gnome-keyring on a private D-Bus session
 //! (`make test` sets all of that up). Each test launches its own isolated PawKey; launches
 //! are serialized (see `support`). Screenshots of the main states go to `target/screenshots/`

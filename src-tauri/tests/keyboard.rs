@@ -2,7 +2,7 @@
 //! regions say (once, not every second), the token one Tab away and copyable there, the
 //! rotate dialog and the access-request cards by keyboard, zoom with Ctrl +/-/0, Cmd in the
 //! hints on macOS, and Ctrl+Q quitting cleanly (clipboard cleared, server stopped, exit 0).
-//! Real window through tauri-driver, as in `e2e.rs`.
+//! Real window through WebKitWebDriver, as in `e2e.rs`.
 
 // Xvfb, X11 and D-Bus: the desktop tests run on Linux (the CI workflow runs them there).
 #![cfg(target_os = "linux")]
@@ -368,7 +368,7 @@ async fn ctrl_plus_minus_zero_zoom_and_hints_say_cmd_on_macos() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_q_clears_our_clipboard_stops_the_server_and_exits_0() {
-    // tauri-driver starts a wrapper that runs PawKey and writes down its exit status.
+    // The kit starts a wrapper that runs PawKey and writes down its exit status.
     let dir = tempfile::tempdir().expect("temp dir");
     let status = dir.path().join("status");
     let wrapper = dir.path().join("pawkey-wrapper");

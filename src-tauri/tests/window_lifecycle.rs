@@ -1,7 +1,7 @@
 //! The window exists only while shown (issue "light in the tray"): closing drops its page
 //! after `window_keep_seconds`, so WebKit's web process exits, while the server and the tray
 //! go on; reopening rebuilds it as it was left; `--hidden` starts with no window at all.
-//! Driven through the real webview (tauri-driver + WebKitWebDriver) and the real tray menu
+//! Driven through the real webview (WebKitWebDriver attached to the window process) and the real tray menu
 //! (over D-Bus, as a desktop's tray clicks it), under Xvfb with a real gnome-keyring.
 
 // Xvfb, X11 and D-Bus: the desktop tests run on Linux (the CI workflow runs them there).

@@ -1,9 +1,9 @@
-//! Test kit for driving the real PawKey window through tauri-driver and WebKitWebDriver.
+//! Test kit for driving the real PawKey window through WebKitWebDriver, attached to its window process.
 //!
 //! Every launch is isolated: its own config file, data directory, HOME, keychain service
 //! (random, deleted afterwards) and port. Launches run one at a time (a process-wide lock):
 //! the single-instance plugin and the shared X display allow only one PawKey at once.
-//! Needs an X display, a D-Bus session with a Secret Service, `tauri-driver`,
+//! Needs an X display, a D-Bus session with a Secret Service,
 //! `WebKitWebDriver`, `xclip` and `curl` — `make test` provides them all.
 
 #![allow(dead_code)]
