@@ -35,6 +35,7 @@
 //! - [`autostart`]: the login entry (`pawkey --hidden` when set so).
 //! - [`views`]: what the window is sent — view types and event names.
 //! - [`error`]: the error every call returns.
+//! - [`context`]: the configuration and assets both processes are built from.
 
 #![forbid(unsafe_code)]
 
@@ -43,6 +44,7 @@ pub mod approvals;
 pub mod autostart;
 pub mod clipboard;
 pub mod commands;
+pub mod context;
 pub mod copy;
 pub mod dashboard;
 pub mod error;
@@ -184,7 +186,7 @@ pub fn run(cli: Cli) -> ExitCode {
             });
             Ok(())
         })
-        .build(context());
+        .build(context::context());
     match built {
         Ok(app) => {
             app.run(|_app, event| match event {
@@ -203,10 +205,4 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The app's configuration and assets (`tauri.conf.json`, `ui/`, `icons/`), embedded once
-/// for both processes.
-pub(crate) fn context() -> tauri::Context<tauri::Wry> {
-    tauri::generate_context!("../tauri.conf.json")
 }

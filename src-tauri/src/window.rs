@@ -120,7 +120,7 @@ pub fn run_process() -> ExitCode {
                 }
             }
         })
-        .build(crate::context());
+        .build(crate::context::context());
     match built {
         Ok(app) => {
             app.run(|_app, event| {

@@ -2,7 +2,8 @@
 //! `Run` command line, a macOS launch agent — quoted and escaped by their rules, and
 //! refused for names no rule can carry. Pure functions, tested on every platform.
 
-use super::NAME;
+/// The name of the login entry (the file name on Linux and macOS, the value on Windows).
+pub(super) const NAME: &str = "PawKey";
 
 /// Refuses what no entry format can carry safely: control characters (line breaks would
 /// start a new key in a desktop file; XML 1.0 forbids most of them).

@@ -20,8 +20,7 @@ mod entry;
 
 pub use entry::{desktop_entry, desktop_exec, launch_agent_plist, windows_command_line};
 
-/// The name of the login entry (the file name on Linux and macOS, the value on Windows).
-const NAME: &str = "PawKey";
+use entry::NAME;
 
 /// The argument that starts PawKey in the tray.
 pub const HIDDEN_ARG: &str = "--hidden";
