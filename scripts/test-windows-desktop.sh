@@ -3,9 +3,9 @@
 # already in its Credential Manager), on a private Xvfb display:
 #   - `pawkey.exe --hidden` starts its server and tray without a webview and the seed
 #     request answers; its log file lands in %LOCALAPPDATA%\pawkey\logs;
-#   - a second `pawkey.exe` hands over to the first and exits at once; the first then tries
-#     to open its window, and with no WebView2 under Wine it shows a box and logs what to
-#     install, while the server keeps serving.
+#   - a second `pawkey.exe` hands over to the first and exits at once; the first then starts
+#     its window process (`pawkey.exe --window-process`), which with no WebView2 under Wine
+#     shows a box and logs what to install, while the first's server keeps serving.
 # Usage: scripts/test-windows-desktop.sh DIR (with pawkey.exe, pawkeyd.exe, WebView2Loader.dll)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,6 +86,8 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 check "Tauri's 'Could not find the WebView2 Runtime' box is on screen" test "$(windows_named Error)" -ge 1
+window_process() { pgrep -f -- 'pawkey.exe --window-process' >/dev/null; }
+check "the window is a process of its own (pawkey.exe --window-process), started by the first" window_process
 check "the first is still running" kill -0 "$first_pid"
 check "its server still mints (200) while the box is open" test "$(mint_status "$master")" = 200
 # The master as a pattern file, not an argument.
