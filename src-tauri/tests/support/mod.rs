@@ -880,7 +880,8 @@ async fn attach(inspector: u16) -> Result<(Child, Client), String> {
         .spawn()
         .map_err(|e| format!("run WebKitWebDriver (apt-get install webkit2gtk-driver): {e}"))?;
     let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Generous: the first window process after boot reads WebKit from a cold disk cache.
+    let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {
             stop_child(&mut driver);
