@@ -68,8 +68,15 @@ check "the user's PATH holds the install folder" \
 
 section "the installed pawkeyd (found on PATH): store a master, serve, mint, verify"
 # cmd's own PATH search (Wine 8 has no where.exe): the first pawkeyd.exe on PATH.
-# shellcheck disable=SC2016 # ($PATH is cmd's, not the shell's)
-where=$(wine cmd /c 'for %i in (pawkeyd.exe) do @echo %~$PATH:i' 2>/dev/null | tr -d '\r' | head -1 || true)
+# Asked up to three times: right after the installer, Wine once failed to start cmd itself
+# ("Application could not be started") under load; a real miss answers the same each time.
+where=""
+for _ in 1 2 3; do
+  # shellcheck disable=SC2016 # ($PATH is cmd's, not the shell's)
+  where=$(wine cmd /c 'for %i in (pawkeyd.exe) do @echo %~$PATH:i' 2>/dev/null | tr -d '\r' | head -1 || true)
+  [ "${where,,}" = "${install_dir,,}\\pawkeyd.exe" ] && break
+  sleep 1
+done
 check "a new console finds the installed pawkeyd.exe on PATH ($where)" \
   test "${where,,}" = "${install_dir,,}\\pawkeyd.exe"
 version_out=$(wine cmd /c "pawkeyd --version" 2>/dev/null | tr -d '\r' || true)
